@@ -1,0 +1,166 @@
+"""The command line: a thin leaf over runner.run() and the renderers.
+
+Exit codes: 0 ok, 1 warn, 2 critical, 3 unknown or the run could not happen
+(bad flag, no region), with a one-line reason on stderr and never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+EXIT_RUN_FAILED = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would exit 2, which means "critical" here
+        self.exit(EXIT_RUN_FAILED, "%s: error: %s\n" % (self.prog, message))
+
+
+def _add_check_flags(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("what to check")
+    g.add_argument("--services", help="comma-separated service ids (default: what this node needs)")
+    g.add_argument("--all", dest="all_services", action="store_true", default=None,
+                   help="check every service in the catalogue")
+    g.add_argument("--region")
+    g.add_argument("--account-id", dest="account_id")
+    g.add_argument("--no-api", dest="no_api", action="store_true", default=None,
+                   help="no signed calls and no inventory: DNS and TLS only")
+    g = parser.add_argument_group("where to look")
+    g.add_argument("--vpc-resolver", dest="vpc_resolver", metavar="ADDR", help="default 169.254.169.253")
+    g.add_argument("--resolver", dest="resolvers", metavar="ADDR", action="append",
+                   help="a node resolver (repeatable; default: /etc/resolv.conf)")
+    g.add_argument("--imds-endpoint", dest="imds_endpoint", metavar="URL")
+    g.add_argument("--cluster-endpoint", dest="cluster_endpoint", metavar="URL")
+    g.add_argument("--ca-bundle", dest="ca_bundle", metavar="PATH")
+    g.add_argument("--vpc-cidr", dest="vpc_cidrs", metavar="CIDR", action="append",
+                   help="VPC CIDR (repeatable; default: from IMDS)")
+    g.add_argument("--https-port", dest="https_port", type=int, metavar="PORT",
+                   help="endpoint port (443; other values are for simulated VPCs)")
+    g.add_argument("--allow-net", dest="allow_net", metavar="CIDR", action="append",
+                   help="send probes only to these networks (repeatable)")
+    g.add_argument("--resolv-conf", dest="resolv_conf", metavar="PATH", help=argparse.SUPPRESS)
+    g.add_argument("--no-process-scan", dest="scan_processes", action="store_false", default=None,
+                   help=argparse.SUPPRESS)
+    g = parser.add_argument_group("limits")
+    g.add_argument("--timeout", type=float, help="per probe step, seconds (default 3)")
+    g.add_argument("--deadline", type=float, help="whole run, seconds (default 4 x timeout + 2)")
+    g.add_argument("--clock-tolerance", dest="clock_tolerance", type=float, help="seconds (default 60)")
+    parser.add_argument("--config", dest="config_path", metavar="PATH",
+                        help="settings file (default /etc/vpce-doctor/config.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = _Parser(prog="vpce-doctor", description="Diagnose VPC endpoints and DNS from an EKS node.")
+    parser.add_argument("--version", action="version", version="vpce-doctor %s" % __version__)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    check = sub.add_parser("check", help="run every check and report (default)")
+    _add_check_flags(check)
+    check.add_argument("--format", choices=["text", "json", "prometheus"], default="text")
+    check.add_argument("--output", "-o", metavar="PATH", help="write the report here (atomically)")
+    services = sub.add_parser("services", help="print the service catalogue")
+    services.add_argument("--region", default="us-east-1")
+    services.add_argument("--account-id", dest="account_id", default=None)
+    services.add_argument("--format", choices=["text", "json"], default="text")
+    demo = sub.add_parser("demo", help="run the check against a simulated VPC on loopback")
+    demo.add_argument("--scenario", default="healthy")
+    demo.add_argument("--list", action="store_true", help="list the scenarios")
+    demo.add_argument("--format", choices=["text", "json", "prometheus"], default="text")
+    demo.add_argument("--timeout", type=float, default=1.0)
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> Dict[str, Any]:
+    names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
+             "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs",
+             "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path")
+    return {n: getattr(args, n, None) for n in names}
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write("vpce-doctor: %s\n" % message.splitlines()[0] if message else "vpce-doctor: failed\n")
+    return EXIT_RUN_FAILED
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .runner import run
+    from .settings import SettingsError, resolve_settings
+
+    try:
+        settings = resolve_settings(_flags(args))
+        report = run(settings)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    return emit(report.to_dict(), args.format, getattr(args, "output", None), report.exit_code)
+
+
+def emit(data: Dict[str, Any], fmt: str, output: Optional[str], exit_code: int) -> int:
+    from .render import RENDERERS, write_atomic
+
+    content = RENDERERS[fmt](data)
+    if output:
+        try:
+            write_atomic(output, content)
+        except OSError as exc:
+            return _fail("cannot write %s: %s" % (output, exc.strerror or exc))
+    else:
+        sys.stdout.write(content)
+    return exit_code
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    import json
+
+    from ..checks.catalogue import load_catalogue, partition_for_region
+
+    try:
+        partition = partition_for_region(args.region)
+    except ValueError as exc:
+        return _fail(str(exc))
+    rows = []
+    for spec in load_catalogue():
+        rows.append({
+            "id": spec.id, "type": spec.endpoint_type,
+            "endpoint_service": spec.endpoint_service_name(args.region, partition),
+            "hostnames": spec.hostnames(args.region, partition, args.account_id or "<ACCOUNT>"),
+            "required": "always" if spec.always_required else "when %s runs" % " or ".join(spec.required_by)
+            if spec.required_by else "optional",
+            "probe": spec.probe["operation"],
+        })
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        sys.stdout.write("%s  %-9s %s\n%s  %s\n%s  probe %s; required %s\n" % (
+            r["id"].ljust(width), r["type"], r["endpoint_service"], " " * width, ", ".join(r["hostnames"]),
+            " " * width, r["probe"], r["required"]))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        from ..demo.cli import run_demo
+    except ImportError as exc:
+        return _fail("the demo needs the [demo] extra (pip install 'vpce-doctor[demo]'): %s" % exc)
+    return run_demo(args)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = ("check", "services", "demo")
+    if not any(a in commands for a in argv) and not any(a in ("-h", "--help", "--version") for a in argv):
+        argv.insert(0, "check")
+    args = build_parser().parse_args(argv)
+    handler = {"check": cmd_check, "services": cmd_services, "demo": cmd_demo}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as exc:  # the last guard: one line, never a traceback, unless asked
+        if os.environ.get("VPCE_DOCTOR_DEBUG"):
+            raise
+        return _fail("internal error: %s: %s (set VPCE_DOCTOR_DEBUG=1 for a traceback)" % (type(exc).__name__, exc))

@@ -1,0 +1,78 @@
+"""Node discovery: IMDS facts, the node's resolvers, running components, the cluster endpoint."""
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+from ..checks.catalogue import load_catalogue, partition_for_region
+from ..checks.context import run_parallel
+from . import components as components_mod
+from . import imds as imds_mod
+from . import resolvconf
+from .addresses import NetworkGuard
+from .model import NodeFacts
+from .settings import Settings, SettingsError
+
+
+def discover(settings: Settings, remaining) -> NodeFacts:
+    """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery."""
+    guard = NetworkGuard(settings.allow_net)
+    imds_facts, components, resolvers = run_parallel([
+        lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard),
+        (lambda: components_mod.running_components()) if settings.scan_processes else (lambda: []),
+        lambda: _resolvers(settings),
+    ], remaining)
+    notes: List[str] = []
+    if isinstance(imds_facts, BaseException):
+        imds_facts = imds_mod.ImdsFacts(endpoint=settings.imds_endpoint, error=str(imds_facts))
+    if isinstance(components, BaseException):
+        notes.append("process scan failed: %s" % components)
+        components = []
+    if isinstance(resolvers, BaseException):
+        raise SettingsError("cannot read the node's resolvers: %s" % resolvers)
+    custom, sources = resolvers
+    identity = imds_facts.identity
+    region = settings.region or identity.get("region")
+    if not region:
+        raise SettingsError("no region known: IMDS gave none (%s); pass --region"
+                            % (imds_facts.error or "no identity document"))
+    try:
+        partition = partition_for_region(region)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    if not custom:
+        notes.append("no nameserver in %s: only the VPC resolver is checked" % settings.resolv_conf)
+    vpc_cidrs = settings.vpc_cidrs or tuple(imds_facts.vpc_cidrs)
+    if not vpc_cidrs:
+        notes.append("VPC CIDRs unknown (IMDS gave none; pass --vpc-cidr): every address counts as outside the VPC")
+    cluster = settings.cluster_endpoint or components_mod.discover_cluster_endpoint()
+    return NodeFacts(
+        region=region,
+        partition=partition.id,
+        availability_zone=identity.get("availabilityZone"),
+        instance_id=identity.get("instanceId"),
+        account_id=settings.account_id or identity.get("accountId"),
+        vpc_id=imds_facts.vpc_id,
+        subnet_id=imds_facts.subnet_id,
+        vpc_cidrs=tuple(vpc_cidrs),
+        local_ipv4=imds_facts.local_ipv4,
+        vpc_resolver=settings.vpc_resolver,
+        custom_resolvers=tuple(custom),
+        resolver_sources=sources,
+        cluster_endpoint=cluster,
+        imds={"endpoint": imds_facts.endpoint, "reachable": imds_facts.reachable, "version": imds_facts.version,
+              "error": imds_facts.error, "iam_role": imds_facts.iam_role},
+        components=tuple(components),
+        discovery_notes=tuple(notes),
+    )
+
+
+def _resolvers(settings: Settings) -> Tuple[List[str], dict]:
+    if settings.resolvers:
+        return list(settings.resolvers), {r: "--resolver" for r in settings.resolvers}
+    return resolvconf.node_resolvers(settings.resolv_conf)
+
+
+def needed_by_running(facts: NodeFacts) -> Dict[str, List[str]]:
+    """service id -> the running components that need it."""
+    running = {c["name"] for c in facts.components}
+    return {s.id: [c for c in s.required_by if c in running] for s in load_catalogue()}

@@ -1,0 +1,49 @@
+"""Secrets never leave the process: every rendered report passes through here.
+
+Known values (the credentials this run signed with) are replaced wherever they appear;
+patterns catch the rest (access key ids, SigV4 signatures, presigned URL parts, tokens)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, List
+
+MASK = "***"
+_PATTERNS = [
+    re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\b"),
+    re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s\"']+", re.I),
+    re.compile(r"(Signature=)[0-9a-f]{32,}", re.I),
+    re.compile(r"(Authorization:?\s*\"?)(?:AWS4-HMAC-SHA256|Basic|Bearer)\s+[^\"\n]+", re.I),
+    re.compile(r"(\"?(?:authorizationToken|SecretAccessKey|SessionToken|Token)\"?\s*[:=]\s*\"?)[A-Za-z0-9+/=_\-]{16,}", re.I),
+]
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()):
+        # longest first so a token containing a key id is masked whole
+        self.secrets: List[str] = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+
+    @classmethod
+    def for_credentials(cls, credentials: Any) -> "Redactor":
+        if credentials is None:
+            return cls()
+        return cls([getattr(credentials, name, None) or "" for name in ("access_key", "secret_key", "token")])
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            value = value.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            value = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, value)
+        return value
+
+    def data(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.data(v) for v in value]
+        return value
+
+    def report(self, report):
+        report.redactor = self
+        return report

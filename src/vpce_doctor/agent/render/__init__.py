@@ -1,0 +1,35 @@
+"""Renderers: small functions from the report data (Report.to_dict()) to text.
+
+A registry, so an output format is one function and one line here."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Callable, Dict
+
+from . import json_format, prometheus, text
+
+RENDERERS: Dict[str, Callable[[Dict[str, Any]], str]] = {
+    "text": text.render,
+    "json": json_format.render,
+    "prometheus": prometheus.render,
+}
+
+
+def write_atomic(path: str, content: str) -> None:
+    """Readers (node_exporter, a support script) never see half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".vpce-doctor-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,99 @@
+"""The compact table a human takes in at a glance, then the fixes."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING"}
+
+
+def _primary(service: Dict[str, Any], role: str) -> List[Dict[str, Any]]:
+    return [d for d in service["probes"].get("dns", [])
+            if d["hostname"] == service["hostname"] and d["rdtype"] == "A" and d["resolver_role"] == role]
+
+
+def dns_cell(lookups: List[Dict[str, Any]]) -> str:
+    """in-vpc / public / NXDOMAIN / timeout...; 'mixed' when resolvers disagree."""
+    words = []
+    for d in lookups:
+        if d["status"] == "answer":
+            inside = [a["in_vpc"] for a in d["addresses"]]
+            words.append("in-vpc" if all(inside) else "public" if not any(inside) else "mixed")
+        else:
+            words.append(d["status"].upper() if d["status"] in ("nxdomain", "nodata", "servfail", "refused") else d["status"])
+    if not words:
+        return "-"
+    return words[0] if len(set(words)) == 1 else "mixed"
+
+
+def tls_cell(service: Dict[str, Any]) -> str:
+    tls = service["probes"].get("tls", [])
+    if not tls:
+        return "-"
+    ok = sum(1 for t in tls if t["ok"])
+    if ok == len(tls):
+        return "%d/%d ok" % (ok, len(tls))
+    kinds = sorted({t["error_kind"] or t["phase"] for t in tls if not t["ok"]})
+    return "%d/%d %s" % (ok, len(tls), kinds[0])
+
+
+def api_cell(service: Dict[str, Any]) -> str:
+    api = service["probes"].get("api") or {}
+    outcome = api.get("outcome")
+    if not outcome:
+        return "-"
+    if outcome == "timeout" and api.get("phase"):
+        return "timeout(%s)" % api["phase"]
+    return {"success": "ok", "iam_denied": "denied(iam)", "policy_denied": "denied(policy)"}.get(outcome, outcome)
+
+
+def _finding_cell(service: Dict[str, Any]) -> str:
+    codes = [f["code"] for f in service["findings"]]
+    if codes:
+        return ", ".join(codes)
+    if service["status"] == "unknown":
+        failed = [c for c in service.get("checks", []) if c["state"] != "done"]
+        return "unknown: %s %s" % (failed[0]["check"], failed[0]["state"]) if failed else "unknown"
+    return "-"
+
+
+def _table(rows: List[List[str]]) -> List[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def _value(value: Optional[str]) -> str:
+    return value if value else "?"
+
+
+def render(report: Dict[str, Any]) -> str:
+    node = report["node"]
+    resolvers = node["resolvers"]
+    out = [
+        "vpce-doctor %s  %s  %s  %s  %s" % (report["tool"]["version"], _value(node["region"]),
+                                            _value(node["availability_zone"]), _value(node["vpc_id"]),
+                                            _value(node["subnet_id"])),
+        "status: %s   findings: %d   %.2f s   resolvers: vpc %s, node %s" % (
+            report["status"].upper(), len(report["findings"]), report["duration_ms"] / 1000.0,
+            resolvers["vpc"], ", ".join(resolvers["custom"]) or "none"),
+        "",
+    ]
+    rows = [["SERVICE", "STATUS", "VPC DNS", "NODE DNS", "TLS", "API", "FINDING"]]
+    for s in report["services"]:
+        rows.append([s["id"] + ("" if s["required"] else " (opt)"), s["status"], dns_cell(_primary(s, "vpc")),
+                     dns_cell(_primary(s, "node")), tls_cell(s), api_cell(s), _finding_cell(s)])
+    out += _table(rows)
+    for note in node.get("notes", []):
+        out.append("note: %s" % note)
+    if report["findings"]:
+        out += ["", "FINDINGS AND FIXES"]
+    for index, f in enumerate(report["findings"], 1):
+        out.append("")
+        out.append("%d. [%s] %s%s" % (index, SEVERITY_WORD.get(f["severity"], f["severity"]), f["code"],
+                                       " (%s)" % f["service"] if f["service"] else " (node)"))
+        out.append("   %s" % f["message"])
+        out.append("   fix: %s" % f["remediation"]["text"])
+        for command in f["remediation"]["commands"]:
+            out.append("     $ %s" % command)
+    if not report["findings"] and report["status"] == "ok":
+        out += ["", "All checked services reach their endpoints from this node."]
+    return "\n".join(out) + "\n"

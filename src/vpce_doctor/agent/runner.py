@@ -1,0 +1,176 @@
+"""The runner: discovery, every check concurrently under deadlines, verdicts, one Report.
+
+A check that raises or overruns becomes an explicit result (state error/timeout) that
+makes its service "unknown"; it never vanishes and never prints a traceback.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from .. import __version__
+from ..checks import verdicts
+from ..checks.base import NODE, SERVICE, load_checks
+from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region, select_services
+from ..checks.context import CheckContext
+from ..checks.remediation import Where
+from .discovery import discover, needed_by_running
+from .model import (STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
+                    severity_status, worst_status)
+from .redact import Redactor
+from .settings import Settings
+
+Observer = Callable[[CheckResult], None]
+
+
+def choose_services(settings: Settings, needed: Dict[str, List[str]]) -> List[ServiceSpec]:
+    if settings.services:
+        return select_services(settings.services)
+    if settings.all_services:
+        return list(load_catalogue())
+    return [s for s in load_catalogue() if s.always_required or needed.get(s.id)]
+
+
+def _run_one(check, ctx, service: Optional[ServiceSpec], observer: Optional[Observer]) -> CheckResult:
+    started = time.monotonic()
+    service_id = service.id if service is not None else None
+    try:
+        evidence = check.run(ctx, service)
+        result = CheckResult(check.id, service_id, "done", evidence, None, (time.monotonic() - started) * 1000)
+    except Exception as exc:  # a crashed check is a result, not a gap
+        result = CheckResult(check.id, service_id, "error", None, "%s: %s" % (type(exc).__name__, exc),
+                             (time.monotonic() - started) * 1000)
+    if observer is not None:
+        try:
+            observer(result)
+        except Exception:
+            pass  # a broken observer (a closed TUI) must not sink the run
+    return result
+
+
+def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer: Optional[Observer] = None,
+        checks: Optional[Sequence[Any]] = None, credentials_provider=None,
+        on_facts: Optional[Callable[[NodeFacts, List[ServiceSpec]], None]] = None) -> Report:
+    """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
+    started = time.monotonic()
+    deadline = started + settings.global_deadline
+    generated_at = datetime.fromtimestamp(clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    facts = discover(settings, lambda: deadline - time.monotonic())
+    needed = needed_by_running(facts)
+    services = choose_services(settings, needed)
+    if on_facts is not None:
+        on_facts(facts, services)
+    ctx = CheckContext(settings, facts, partition_for_region(facts.region), services, needed, deadline, clock,
+                       credentials_provider)
+    checks = list(checks) if checks is not None else load_checks()
+    jobs = [(c, None) for c in checks if c.scope == NODE] + [(c, s) for s in services for c in checks if c.scope == SERVICE]
+    slots: List[Optional[CheckResult]] = [None] * len(jobs)
+
+    def worker(index: int) -> None:
+        check, service = jobs[index]
+        slots[index] = _run_one(check, ctx, service, observer)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    results = []
+    for index, (check, service) in enumerate(jobs):
+        result = slots[index]
+        if result is None:
+            result = CheckResult(check.id, service.id if service else None, "timeout", None,
+                                 "did not finish within the run deadline (%.1fs)" % settings.global_deadline,
+                                 (time.monotonic() - started) * 1000)
+            if observer is not None:
+                observer(result)
+        results.append(result)
+    ctx.close()
+    report = assemble(settings, facts, ctx, services, needed, checks, results,
+                      (time.monotonic() - started) * 1000, generated_at)
+    credentials = _credentials_if_known(ctx)
+    return Redactor.for_credentials(credentials).report(report)
+
+
+def _credentials_if_known(ctx: CheckContext):
+    try:
+        return ctx.memo.get("credentials", lambda: None)
+    except Exception:
+        return None
+
+
+def _evidence(results: List[CheckResult], check_id: str, service_id: Optional[str]):
+    for r in results:
+        if r.check == check_id and r.service == service_id:
+            return r.evidence if r.ok else None
+    return None
+
+
+def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[ServiceSpec], needed, checks,
+             results: List[CheckResult], duration_ms: float, generated_at: str) -> Report:
+    where = Where(region=facts.region or "", vpc_id=facts.vpc_id or "", subnet_id=facts.subnet_id or "",
+                  vpc_cidrs=facts.vpc_cidrs, instance_id=facts.instance_id or "<INSTANCE-ID>")
+    node = verdicts.NodeEvidence(
+        where=where,
+        availability_zone=facts.availability_zone,
+        vpc_resolver=ctx.resolvers[0][1][0] + ":" + str(ctx.resolvers[0][1][1]),
+        inventory=_evidence(results, "inventory", None),
+        imds=_evidence(results, "imds", None),
+        credentials=_evidence(results, "credentials", None),
+        proxy=_evidence(results, "proxy", None),
+        cluster=_evidence(results, "cluster_endpoint", None),
+        api_results=[r.evidence for r in results if r.check == "api" and r.ok and r.evidence is not None],
+        clock_tolerance=settings.clock_tolerance,
+    )
+    by_id = {c.id: c for c in checks}
+    service_reports = []
+    all_findings: List[Finding] = []
+    for spec in services:
+        own = [r for r in results if r.service == spec.id]
+        evidence = verdicts.ServiceEvidence(
+            id=spec.id, endpoint_type=spec.endpoint_type, endpoint_service_name=_service_name(ctx, node, spec),
+            hostname=ctx.hostnames(spec)[0] if ctx.hostnames(spec) else "", required=spec.always_required or bool(needed.get(spec.id)),
+            dns=_evidence(own, "dns", spec.id), tls=_evidence(own, "tls", spec.id), api=_evidence(own, "api", spec.id))
+        findings = verdicts.service_findings(evidence, node) + _outside_findings(by_id, own, facts, spec)
+        failed = [r for r in own if not r.ok]
+        status = worst_status([severity_status(f.severity) for f in findings]) if findings else (
+            STATUS_UNKNOWN if failed else STATUS_OK)
+        all_findings += findings
+        service_reports.append(ServiceReport(
+            id=spec.id, endpoint_service=evidence.endpoint_service_name, hostname=evidence.hostname,
+            endpoint_type=spec.endpoint_type, required=evidence.required,
+            required_by=(["always"] if spec.always_required else []) + list(needed.get(spec.id, [])),
+            status=status, findings=findings,
+            probes={"dns": list(evidence.dns or []), "tls": list(evidence.tls or []), "api": evidence.api or {}},
+            checks=own))
+    node_results = [r for r in results if r.service is None]
+    node_found = verdicts.node_findings(node) + [f for r in node_results for f in _outside_findings(by_id, [r], facts, None)]
+    all_findings = node_found + all_findings
+    statuses = [severity_status(f.severity) for f in all_findings] + [s.status for s in service_reports]
+    statuses += [STATUS_UNKNOWN for r in node_results if not r.ok]
+    return Report(tool_version=__version__, generated_at=generated_at, duration_ms=duration_ms,
+                  status=worst_status(statuses), node=facts, findings=all_findings, services=service_reports,
+                  node_checks={r.check: r.evidence for r in node_results if r.ok}, node_check_results=node_results)
+
+
+def _service_name(ctx: CheckContext, node, spec: ServiceSpec) -> str:
+    inventory = node.inventory
+    if inventory is not None and inventory.available and spec.id in inventory.service_names:
+        return inventory.service_names[spec.id]
+    return ctx.endpoint_service_name(spec)
+
+
+def _outside_findings(by_id, results: List[CheckResult], facts, spec) -> List[Finding]:
+    """Checks from outside the package may judge their own evidence."""
+    found: List[Finding] = []
+    for r in results:
+        check = by_id.get(r.check)
+        judge = getattr(check, "findings", None)
+        if judge is not None and r.ok:
+            try:
+                found += list(judge(r.evidence, facts, spec))
+            except Exception:
+                continue  # its evidence is in the report; a broken judge adds nothing
+    return found

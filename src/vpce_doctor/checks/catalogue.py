@@ -1,0 +1,120 @@
+"""The service catalogue: which AWS services a node may need, as data (catalogue.json).
+
+Partition facts (DNS suffixes, which regions belong where) come from botocore's own
+partition data so a new region or partition needs no code change here.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+READ_ONLY_OPERATION = re.compile(r"^(Describe|Get|List)[A-Z]")
+
+
+@dataclass(frozen=True)
+class Partition:
+    id: str
+    dns_suffix: str
+    api_suffix: str  # the dual-stack "api.aws"-style suffix (eks-auth lives there)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    id: str
+    endpoint_type: str  # Interface | Gateway
+    hostname_templates: Tuple[str, ...]
+    required_by: Tuple[str, ...]
+    always_required: bool
+    probe: Dict[str, Any]
+
+    def endpoint_service_name(self, region: str, partition: Partition) -> str:
+        prefix = "com.amazonaws"
+        if partition.id == "aws-cn" and self.id not in _catalogue_data()["cn_plain_prefix"]:
+            prefix = "cn.com.amazonaws"
+        return "%s.%s.%s" % (prefix, region, self.id)
+
+    def hostnames(self, region: str, partition: Partition, account: Optional[str]) -> List[str]:
+        names = []
+        for template in self.hostname_templates:
+            if "{account}" in template and not account:
+                continue
+            names.append(
+                template.format(
+                    region=region,
+                    dns_suffix=partition.dns_suffix,
+                    api_suffix=partition.api_suffix,
+                    account=account,
+                )
+            )
+        return names
+
+
+@lru_cache(maxsize=1)
+def _catalogue_data() -> Dict[str, Any]:
+    text = resources.files("vpce_doctor.checks").joinpath("catalogue.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Tuple[ServiceSpec, ...]:
+    specs = []
+    for entry in _catalogue_data()["services"]:
+        probe = entry["probe"]
+        if not READ_ONLY_OPERATION.match(probe["operation"]):
+            raise ValueError("catalogue probe for %s is not read-only: %s" % (entry["id"], probe["operation"]))
+        specs.append(
+            ServiceSpec(
+                id=entry["id"],
+                endpoint_type=entry["type"],
+                hostname_templates=tuple(entry["hostnames"]),
+                required_by=tuple(entry["required_by"]),
+                always_required=bool(entry["always_required"]),
+                probe=probe,
+            )
+        )
+    return tuple(specs)
+
+
+def service_ids() -> List[str]:
+    return [s.id for s in load_catalogue()]
+
+
+def select_services(ids: Optional[Sequence[str]]) -> List[ServiceSpec]:
+    """The catalogue in its own order, limited to ids when given; unknown ids raise ValueError."""
+    catalogue = load_catalogue()
+    if not ids:
+        return list(catalogue)
+    known = {s.id for s in catalogue}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError("unknown service id(s): %s (see `vpce-doctor services`)" % ", ".join(unknown))
+    wanted = set(ids)
+    return [s for s in catalogue if s.id in wanted]
+
+
+@lru_cache(maxsize=1)
+def _partitions_data() -> List[Dict[str, Any]]:
+    import botocore.loaders  # deferred: only needed once a region is known
+
+    return botocore.loaders.Loader().load_data("partitions")["partitions"]
+
+
+def partition_for_region(region: str) -> Partition:
+    """The partition a region belongs to, by botocore's explicit list then its regex."""
+    data = _partitions_data()
+    for part in data:
+        if region in part.get("regions", {}):
+            return _partition(part)
+    for part in data:
+        if re.match(part["regionRegex"], region):
+            return _partition(part)
+    raise ValueError("region %r matches no AWS partition known to botocore" % region)
+
+
+def _partition(part: Dict[str, Any]) -> Partition:
+    outputs = part["outputs"]
+    return Partition(id=part["id"], dns_suffix=outputs["dnsSuffix"], api_suffix=outputs["dualStackDnsSuffix"])

@@ -1,0 +1,194 @@
+"""What a check is handed: resolvers, HTTP client, AWS credentials, clock, deadlines.
+
+Long-lived "how to build things" lives here; a check never builds its own clients, so
+a test can swap any of them. Shared lookups are memoised: the TLS check, the API check
+and the inventory all wait on the same DNS answer instead of asking twice.
+"""
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
+
+from ..agent.addresses import NetworkGuard, parse_addr
+from ..agent.model import NodeFacts
+from ..agent.settings import Settings
+from .catalogue import Partition, ServiceSpec
+from .probes import dns as dns_probe
+
+VPC = "vpc"
+NODE = "node"
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+class _Entry:
+    __slots__ = ("event", "value", "error")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.value: Any = None
+        self.error: Optional[BaseException] = None
+
+
+class Memo:
+    """Compute each key once; concurrent callers wait (bounded) for the first one."""
+
+    def __init__(self, remaining: Callable[[], float]):
+        self._lock = threading.Lock()
+        self._entries: Dict[Hashable, _Entry] = {}
+        self._remaining = remaining
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            owner = entry is None
+            if owner:
+                entry = self._entries[key] = _Entry()
+        if owner:
+            try:
+                entry.value = compute()
+            except BaseException as exc:  # handed to every waiter, re-raised below
+                entry.error = exc
+            finally:
+                entry.event.set()
+        elif not entry.event.wait(max(0.0, self._remaining())):
+            raise DeadlineExceeded("waited for %r until the run deadline" % (key,))
+        if entry.error is not None:
+            raise entry.error
+        return entry.value
+
+
+def run_parallel(calls: Sequence[Callable[[], Any]], remaining: Callable[[], float]) -> List[Any]:
+    """Run calls in daemon threads; each slot holds the value, or the exception raised,
+    or DeadlineExceeded. A daemon thread never keeps the process alive past the run."""
+    results: List[Any] = [DeadlineExceeded("did not finish before the run deadline")] * len(calls)
+    threads = []
+
+    def worker(index: int, call: Callable[[], Any]) -> None:
+        try:
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+
+    for index, call in enumerate(calls):
+        thread = threading.Thread(target=worker, args=(index, call), daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(max(0.0, remaining()))
+    return list(results)
+
+
+class CheckContext:
+    def __init__(
+        self,
+        settings: Settings,
+        facts: NodeFacts,
+        partition: Partition,
+        services: Sequence[ServiceSpec],
+        required: Dict[str, List[str]],
+        deadline: float,
+        clock: Callable[[], float] = time.time,
+        credentials_provider: Optional[Callable[[], Any]] = None,
+    ):
+        self.settings = settings
+        self.facts = facts
+        self.partition = partition
+        self.services = list(services)
+        self.required = required  # service id -> running components that need it
+        self.deadline = deadline  # time.monotonic() value
+        self.clock = clock
+        self.timeout = settings.timeout
+        self.guard = NetworkGuard(settings.allow_net)
+        self.memo = Memo(self.remaining)
+        self._credentials_provider = credentials_provider or self._botocore_credentials
+        self.resolvers: List[Tuple[str, Tuple[str, int]]] = [(VPC, parse_addr(facts.vpc_resolver, 53))]
+        self.resolvers += [(NODE, parse_addr(r, 53)) for r in facts.custom_resolvers]
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def step_timeout(self) -> float:
+        """A probe step gets --timeout, but never more than what is left of the run."""
+        return max(0.05, min(self.timeout, self.remaining()))
+
+    def parallel(self, calls: Sequence[Callable[[], Any]]) -> List[Any]:
+        return run_parallel(calls, self.remaining)
+
+    def hostnames(self, spec: ServiceSpec) -> List[str]:
+        return spec.hostnames(self.facts.region or "", self.partition, self.facts.account_id)
+
+    # --- shared, memoised evidence -------------------------------------------------
+    def dns(self, hostname: str, role: str, server: Tuple[str, int], rdtype: str = "A") -> dns_probe.DnsLookup:
+        return self.memo.get(
+            ("dns", hostname, server, rdtype),
+            lambda: dns_probe.lookup(hostname, rdtype, server, role, self.step_timeout(),
+                                     self.facts.vpc_cidrs, self.guard),
+        )
+
+    def node_addresses(self, hostname: str) -> List[str]:
+        """The IPv4 addresses the node itself would use: its first resolver that answers."""
+        node = [(role, server) for role, server in self.resolvers if role == NODE] or self.resolvers[:1]
+        for role, server in node:
+            lookup = self.dns(hostname, role, server)
+            if lookup.addresses:
+                return [a.address for a in lookup.addresses]
+        return []
+
+    def endpoint_service_name(self, spec: ServiceSpec) -> str:
+        return spec.endpoint_service_name(self.facts.region or "", self.partition)
+
+    def inventory(self) -> Any:
+        """The endpoint inventory, read once per run (see probes/inventory.py)."""
+        from .catalogue import load_catalogue
+        from .probes import inventory
+
+        ec2 = next(s for s in load_catalogue() if s.id == "ec2")
+        names = {s.id: self.endpoint_service_name(s) for s in self.services}
+        return self.memo.get("inventory", lambda: inventory.collect(self, self.hostnames(ec2)[0], names))
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return self.memo.get("ssl", self._make_ssl_context)
+
+    def _make_ssl_context(self) -> ssl.SSLContext:
+        if self.settings.ca_bundle:
+            return ssl.create_default_context(cafile=self.settings.ca_bundle)
+        return ssl.create_default_context()
+
+    def http_client(self) -> Any:
+        return self.memo.get("http", self._make_http_client)
+
+    def _make_http_client(self) -> Any:
+        import httpx
+
+        timeout = self.timeout
+        # trust_env=False: the agent tests the endpoint path itself, never through HTTPS_PROXY.
+        return httpx.Client(verify=self.ssl_context(), trust_env=False, timeout=httpx.Timeout(timeout),
+                            follow_redirects=False, limits=httpx.Limits(max_connections=200))
+
+    def credentials(self) -> Any:
+        """Frozen botocore credentials, or None when nothing in the chain has any."""
+        return self.memo.get("credentials", self._credentials_provider)
+
+    def _botocore_credentials(self) -> Any:
+        import botocore.session
+
+        session = botocore.session.Session()
+        session.set_config_variable("region", self.facts.region)
+        session.set_config_variable("ec2_metadata_service_endpoint", self.settings.imds_endpoint)
+        session.set_config_variable("metadata_service_timeout", self.step_timeout())
+        session.set_config_variable("metadata_service_num_attempts", 1)
+        credentials = session.get_credentials()
+        return credentials.get_frozen_credentials() if credentials else None
+
+    def close(self) -> None:
+        try:
+            client = self.memo.get("http", lambda: None)
+        except Exception:
+            return
+        if client is not None:
+            client.close()

@@ -1,0 +1,208 @@
+"""The endpoint inventory: DescribeVpcEndpoints (+ their ENIs, + the partition's real
+service names) through the ec2 endpoint the node resolves, when that path and the
+permissions allow. Otherwise an explicit "not available" with the reason."""
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import urlencode
+
+from . import aws_call
+
+EC2_VERSION = "2016-11-15"
+MAX_PAGES = 5  # bounded pagination: 5 x 1000 endpoints is more than any VPC has
+
+
+@dataclass(frozen=True)
+class EndpointEni:
+    id: str
+    address: Optional[str]
+    availability_zone: Optional[str]
+    subnet_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    service_name: str
+    type: str
+    state: str
+    private_dns_enabled: bool
+    subnet_ids: Tuple[str, ...]
+    security_group_ids: Tuple[str, ...]
+    route_table_ids: Tuple[str, ...]
+    dns_entries: Tuple[Dict[str, str], ...]
+    enis: Tuple[EndpointEni, ...] = ()
+
+    @property
+    def availability_zones(self) -> Tuple[str, ...]:
+        return tuple(sorted({e.availability_zone for e in self.enis if e.availability_zone}))
+
+
+@dataclass(frozen=True)
+class Inventory:
+    available: bool
+    reason: Optional[str] = None
+    endpoints: Tuple[Endpoint, ...] = ()
+    # catalogue id -> the partition's real endpoint service name, from DescribeVpcEndpointServices
+    service_names: Dict[str, str] = field(default_factory=dict)
+    ms: float = 0.0
+
+    def endpoint_for(self, service_name: str) -> Optional[Endpoint]:
+        """The endpoint for an endpoint service name; an available one first."""
+        names = name_variants(service_name)
+        matches = [e for e in self.endpoints if e.service_name in names]
+        matches.sort(key=lambda e: e.state != "available")
+        return matches[0] if matches else None
+
+
+def _strip(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(node, name: str):
+    for c in node:
+        if _strip(c.tag) == name:
+            return c
+    return None
+
+
+def _text(node, name: str) -> Optional[str]:
+    c = _child(node, name)
+    return c.text.strip() if c is not None and c.text else None
+
+
+def _items(node, name: str) -> List:
+    c = _child(node, name)
+    return [i for i in c if _strip(i.tag) == "item"] if c is not None else []
+
+
+def parse_endpoints(body: bytes) -> Tuple[List[Endpoint], Optional[str]]:
+    root = ET.fromstring(body)
+    endpoints = []
+    for item in _items(root, "vpcEndpointSet"):
+        endpoints.append(Endpoint(
+            id=_text(item, "vpcEndpointId") or "",
+            service_name=_text(item, "serviceName") or "",
+            type=_text(item, "vpcEndpointType") or "",
+            state=(_text(item, "state") or "").lower(),
+            private_dns_enabled=(_text(item, "privateDnsEnabled") or "false").lower() == "true",
+            subnet_ids=tuple(i.text for i in _items(item, "subnetIdSet") if i.text),
+            security_group_ids=tuple(_text(i, "groupId") for i in _items(item, "groupSet") if _text(i, "groupId")),
+            route_table_ids=tuple(i.text for i in _items(item, "routeTableIdSet") if i.text),
+            dns_entries=tuple({"dns_name": _text(i, "dnsName") or "", "hosted_zone_id": _text(i, "hostedZoneId") or ""}
+                              for i in _items(item, "dnsEntrySet")),
+            enis=tuple(EndpointEni(i.text, None, None, None) for i in _items(item, "networkInterfaceIdSet") if i.text),
+        ))
+    return endpoints, _text(root, "nextToken")
+
+
+def parse_enis(body: bytes) -> Dict[str, EndpointEni]:
+    root = ET.fromstring(body)
+    out = {}
+    for item in _items(root, "networkInterfaceSet"):
+        eni = EndpointEni(id=_text(item, "networkInterfaceId") or "", address=_text(item, "privateIpAddress"),
+                          availability_zone=_text(item, "availabilityZone"), subnet_id=_text(item, "subnetId"))
+        out[eni.id] = eni
+    return out
+
+
+def parse_service_names(body: bytes) -> Tuple[List[str], Optional[str]]:
+    root = ET.fromstring(body)
+    names = [i.text.strip() for i in _items(root, "serviceNameSet") if i.text]
+    return names, _text(root, "nextToken")
+
+
+class _Ec2:
+    """Signed EC2 query calls pinned to one address."""
+
+    def __init__(self, ctx, hostname: str, address: str):
+        self.ctx, self.hostname, self.address = ctx, hostname, address
+
+    def __call__(self, action: str, params: Dict[str, str]) -> bytes:
+        ctx = self.ctx
+        body = urlencode(dict({"Action": action, "Version": EC2_VERSION}, **params)).encode()
+        answer = aws_call.exchange(
+            "POST", "/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
+            signing_name="ec2", hostname=self.hostname, address=self.address, port=ctx.settings.https_port,
+            region=ctx.facts.region, credentials=ctx.credentials(), http_client=ctx.http_client(),
+            guard=ctx.guard, clock=ctx.clock)
+        if answer.status != 200:
+            code, message = aws_call.error_fields(answer.body, answer.headers)
+            raise aws_call.ExchangeFailed("http_%d" % answer.status, None, "%s %s: %s" % (action, code, message))
+        return answer.body
+
+
+def collect(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) -> Inventory:
+    """catalogue_names: catalogue id -> the endpoint service name the catalogue expects."""
+    started = time.monotonic()
+
+    def unavailable(reason: str) -> Inventory:
+        return Inventory(available=False, reason=reason, ms=(time.monotonic() - started) * 1000.0)
+
+    if ctx.settings.no_api:
+        return unavailable("--no-api: the inventory was not read")
+    if not ctx.facts.vpc_id:
+        return unavailable("the VPC id is unknown (IMDS gave none)")
+    addresses = ctx.node_addresses(ec2_hostname)
+    if not addresses:
+        return unavailable("%s does not resolve from the node, so the ec2 API cannot be reached" % ec2_hostname)
+    if ctx.credentials() is None:
+        return unavailable("no AWS credentials to call DescribeVpcEndpoints")
+    ec2 = _Ec2(ctx, ec2_hostname, addresses[0])
+    try:
+        endpoints: List[Endpoint] = []
+        token = None
+        for _ in range(MAX_PAGES):
+            params = {"Filter.1.Name": "vpc-id", "Filter.1.Value.1": ctx.facts.vpc_id, "MaxResults": "1000"}
+            if token:
+                params["NextToken"] = token
+            page, token = parse_endpoints(ec2("DescribeVpcEndpoints", params))
+            endpoints += page
+            if not token:
+                break
+        eni_ids = [eni.id for e in endpoints for eni in e.enis]
+        enis: Dict[str, EndpointEni] = {}
+        for start in range(0, len(eni_ids), 200):
+            params = {"NetworkInterfaceId.%d" % (i + 1): eni for i, eni in enumerate(eni_ids[start:start + 200])}
+            enis.update(parse_enis(ec2("DescribeNetworkInterfaces", params)))
+        endpoints = [_with_enis(e, enis) for e in endpoints]
+        service_names = _real_service_names(ec2, catalogue_names)
+    except aws_call.ExchangeFailed as exc:
+        return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message))
+    except ET.ParseError as exc:
+        return unavailable("the ec2 API answered something that is not EC2 XML: %s" % exc)
+    return Inventory(available=True, endpoints=tuple(endpoints), service_names=service_names,
+                     ms=(time.monotonic() - started) * 1000.0)
+
+
+def _with_enis(endpoint: Endpoint, enis: Dict[str, EndpointEni]) -> Endpoint:
+    from dataclasses import replace
+
+    return replace(endpoint, enis=tuple(enis.get(e.id, e) for e in endpoint.enis))
+
+
+def _real_service_names(ec2, catalogue_names: Dict[str, str]) -> Dict[str, str]:
+    """The partition's own names (aws-cn mixes cn.com.amazonaws and com.amazonaws).
+    Failing this call is no reason to drop the inventory: keep the catalogue's names."""
+    try:
+        names, _ = parse_service_names(ec2("DescribeVpcEndpointServices", {"MaxResults": "1000"}))
+    except (aws_call.ExchangeFailed, ET.ParseError):
+        return {}
+    available = set(names)
+    found = {}
+    for cid, expected in catalogue_names.items():
+        for candidate in name_variants(expected):
+            if candidate in available:
+                found[cid] = candidate
+                break
+    return found
+
+
+def name_variants(service_name: str) -> Tuple[str, str]:
+    """Both spellings of an endpoint service name, the given one first."""
+    suffix = service_name.split("com.amazonaws.", 1)[-1]
+    plain, cn = "com.amazonaws." + suffix, "cn.com.amazonaws." + suffix
+    return (cn, plain) if service_name.startswith("cn.") else (plain, cn)

@@ -1,0 +1,238 @@
+"""Exact fixes: text plus AWS CLI commands filled in with this node's facts.
+
+Anything the node cannot know (a security group to attach, a route table id) is shown
+as an <ANGLE-BRACKETED> placeholder, with the command that finds it placed first.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from ..agent.model import Remediation
+
+
+@dataclass(frozen=True)
+class Where:
+    """The node facts a fix is filled in with."""
+
+    region: str
+    vpc_id: str
+    subnet_id: str
+    vpc_cidrs: Tuple[str, ...]
+    instance_id: str = "<INSTANCE-ID>"
+
+
+def _vpc(where: Where) -> str:
+    return where.vpc_id or "<VPC-ID>"
+
+
+def _subnet(where: Where) -> str:
+    return where.subnet_id or "<SUBNET-ID>"
+
+
+def _cidrs(where: Where) -> Sequence[str]:
+    return [c for c in where.vpc_cidrs if ":" not in c] or ["<VPC-CIDR>"]
+
+
+def vpc_plus_two(where: Where) -> str:
+    """The Route 53 Resolver's in-VPC address (VPC base + 2): what a DNS server elsewhere
+    in the VPC forwards to. 169.254.169.253 only works from the instance itself."""
+    for cidr in where.vpc_cidrs:
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if net.version == 4:
+            return str(net.network_address + 2)
+    return "<VPC-CIDR-BASE+2>"
+
+
+def _security_group_commands(where: Where) -> List[str]:
+    commands = [
+        "aws ec2 create-security-group --region %s --vpc-id %s --group-name vpce-https "
+        "--description 'HTTPS from the VPC to interface endpoints'" % (where.region, _vpc(where))
+    ]
+    commands += [
+        "aws ec2 authorize-security-group-ingress --region %s --group-id <SG-ID> --protocol tcp --port 443 --cidr %s"
+        % (where.region, cidr) for cidr in _cidrs(where)
+    ]
+    return commands
+
+
+def endpoint_missing(where: Where, service_id: str, service_name: str, endpoint_type: str,
+                     existing_gateway: Optional[str] = None) -> Remediation:
+    if endpoint_type == "Gateway":
+        find = ("aws ec2 describe-route-tables --region %s --filters Name=association.subnet-id,Values=%s "
+                "--query 'RouteTables[].RouteTableId' --output text" % (where.region, _subnet(where)))
+        if existing_gateway:
+            return Remediation(
+                text="Gateway endpoint %s exists but the route table of subnet %s does not send %s traffic to it. "
+                     "Associate the subnet's route table with the endpoint." % (existing_gateway, _subnet(where), service_id),
+                commands=(find, "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids <RTB-ID>"
+                          % (where.region, existing_gateway)))
+        return Remediation(
+            text="Create a gateway endpoint for %s and associate it with the route table of subnet %s "
+                 "(gateway endpoints are free and need no DNS change)." % (service_id, _subnet(where)),
+            commands=(find, "aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Gateway "
+                            "--service-name %s --route-table-ids <RTB-ID>" % (where.region, _vpc(where), service_name)))
+    return Remediation(
+        text="Create an interface endpoint for %s in this VPC with private DNS enabled, in the node's subnet "
+             "(and one subnet per other AZ your nodes use), with a security group that allows TCP 443 from the VPC."
+             % service_id,
+        commands=tuple(_security_group_commands(where)) + (
+            "aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Interface --service-name %s "
+            "--subnet-ids %s --security-group-ids <SG-ID> --private-dns-enabled"
+            % (where.region, _vpc(where), service_name, _subnet(where)),))
+
+
+def private_dns_disabled(where: Where, endpoint_id: str, private_dns_enabled: bool) -> Remediation:
+    if private_dns_enabled:
+        return Remediation(
+            text="Endpoint %s has private DNS on, yet the VPC resolver answers with public addresses: "
+                 "private DNS needs both enableDnsSupport and enableDnsHostnames on the VPC." % endpoint_id,
+            commands=(
+                "aws ec2 describe-vpc-attribute --region %s --vpc-id %s --attribute enableDnsHostnames" % (where.region, _vpc(where)),
+                "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-hostnames '{\"Value\":true}'" % (where.region, _vpc(where)),
+                "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-support '{\"Value\":true}'" % (where.region, _vpc(where)),
+            ))
+    return Remediation(
+        text="Turn on private DNS for endpoint %s so the service's own name resolves to the endpoint inside "
+             "the VPC (system components cannot be pointed at the vpce- name)." % endpoint_id,
+        commands=("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --private-dns-enabled"
+                  % (where.region, endpoint_id),))
+
+
+def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional[str],
+               dns_entries: Sequence[dict], missing_record: bool) -> Remediation:
+    regional = next((e for e in dns_entries if e.get("dns_name") and not _zonal(e["dns_name"])), None)
+    target = regional["dns_name"] if regional else "<ENDPOINT-REGIONAL-DNS-NAME>"
+    zone = regional["hosted_zone_id"] if regional else "<ENDPOINT-HOSTED-ZONE-ID>"
+    change = ('{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"%s","Type":"A","AliasTarget":'
+              '{"HostedZoneId":"%s","DNSName":"%s","EvaluateTargetHealth":false}}}]}' % (hostname, zone, target))
+    what = "has no record for" if missing_record else "does not forward"
+    return Remediation(
+        text="The node's resolver %s %s %s, while the VPC resolver answers with the endpoint. Either add a "
+             "conditional forwarder for %s (or the whole region's amazonaws.com zone) to the VPC resolver at %s, "
+             "or create a Route 53 private hosted zone for the name, associated with %s, with an alias record "
+             "to the endpoint%s." % (resolver, what, hostname, hostname, vpc_plus_two(where), _vpc(where),
+                                     " " + endpoint_id if endpoint_id else ""),
+        commands=(
+            "aws route53 create-hosted-zone --name %s --vpc VPCRegion=%s,VPCId=%s --caller-reference vpce-doctor-%s "
+            "--hosted-zone-config PrivateZone=true" % (hostname, where.region, _vpc(where), hostname.split(".")[0]),
+            "aws route53 change-resource-record-sets --hosted-zone-id <NEW-ZONE-ID> --change-batch '%s'" % change,
+        ))
+
+
+def _zonal(dns_name: str) -> bool:
+    # per-AZ entries look like vpce-...-us-east-1a.ec2.us-east-1.vpce.amazonaws.com
+    first = dns_name.split(".", 1)[0]
+    return first.count("-") >= 4 and first[-1:].isalpha() and first[-2:-1].isdigit()
+
+
+def dns_failure(hostname: str, server: str, status: str) -> Remediation:
+    host, _, port = server.rpartition(":")
+    return Remediation(
+        text="Resolver %s gave %s for %s. Check that the resolver runs and that UDP and TCP 53 from this node "
+             "reach it (security group, NACL, host firewall)." % (server, status.upper(), hostname),
+        commands=("dig @%s -p %s %s A +time=2 +tries=1" % (host.strip("[]"), port, hostname),
+                  "dig @%s -p %s %s A +tcp +time=2 +tries=1" % (host.strip("[]"), port, hostname)))
+
+
+def port_blocked(where: Where, service_id: str, addresses: Sequence[str], security_groups: Sequence[str]) -> Remediation:
+    groups = list(security_groups) or ["<ENDPOINT-SG-ID>"]
+    commands = ["aws ec2 authorize-security-group-ingress --region %s --group-id %s --protocol tcp --port 443 --cidr %s"
+                % (where.region, group, cidr) for group in groups for cidr in _cidrs(where)]
+    commands.append("aws ec2 describe-network-acls --region %s --filters Name=association.subnet-id,Values=%s"
+                    % (where.region, _subnet(where)))
+    return Remediation(
+        text="TCP 443 to the %s endpoint (%s) does not connect. Allow inbound 443 from the VPC CIDRs on the "
+             "endpoint's security group, and check the subnet NACLs in both directions (ephemeral ports back)."
+             % (service_id, ", ".join(addresses)),
+        commands=tuple(commands))
+
+
+def tls_failure(hostname: str, address: str, port: int, error: str) -> Remediation:
+    return Remediation(
+        text="TLS to %s at %s fails (%s). A TLS-inspecting proxy or firewall, a wrong CA bundle "
+             "(--ca-bundle / AWS_CA_BUNDLE), or something other than the endpoint answering on 443 are the usual causes."
+             % (hostname, address, error),
+        commands=("openssl s_client -connect %s:%d -servername %s -showcerts </dev/null" % (address, port, hostname),))
+
+
+def policy_denied(where: Where, service_id: str, endpoint_id: Optional[str], operation: str) -> Remediation:
+    endpoint = endpoint_id or "<VPCE-ID>"
+    return Remediation(
+        text="The %s endpoint's policy denies %s. Allow the actions your nodes need (and the node role as principal) "
+             "in the endpoint policy." % (service_id, operation),
+        commands=(
+            "aws ec2 describe-vpc-endpoints --region %s --vpc-endpoint-ids %s --query 'VpcEndpoints[].PolicyDocument' --output text"
+            % (where.region, endpoint),
+            "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --policy-document file://endpoint-policy.json"
+            % (where.region, endpoint),
+        ))
+
+
+def iam_denied(where: Where, service_id: str, operation: str) -> Remediation:
+    return Remediation(
+        text="The endpoint path works, but the node's role may not call %s (%s). Grant it in the node role's "
+             "IAM policy if a component on this node needs it." % (operation, service_id),
+        commands=("aws ec2 describe-iam-instance-profile-associations --region %s --filters Name=instance-id,Values=%s"
+                  % (where.region, where.instance_id or "<INSTANCE-ID>"),))
+
+
+def endpoint_az_missing(where: Where, endpoint_id: str, az: str) -> Remediation:
+    return Remediation(
+        text="Endpoint %s has no network interface in %s, so traffic from this node crosses AZs and fails "
+             "when that AZ is impaired. Add a subnet in %s to the endpoint." % (endpoint_id, az, az),
+        commands=("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-subnet-ids %s"
+                  % (where.region, endpoint_id, _subnet(where)),))
+
+
+def clock_skew(skew: Optional[float]) -> Remediation:
+    return Remediation(
+        text="The node clock is off%s; SigV4 requests are rejected beyond 5 minutes. Sync it with the Amazon "
+             "Time Sync Service (169.254.169.123) through chrony." % (" by %+.0f s" % -skew if skew is not None else ""),
+        commands=("chronyc tracking", "chronyc sources -v", "sudo systemctl restart chronyd"))
+
+
+def no_credentials(where: Where, invalid: bool) -> Remediation:
+    text = ("The credentials found were rejected (invalid or expired). " if invalid
+            else "No AWS credentials were found (environment, profile or instance role). ")
+    return Remediation(
+        text=text + "Nodes sign with the instance profile role; check it is attached and IMDS serves it.",
+        commands=("aws ec2 describe-iam-instance-profile-associations --region %s --filters Name=instance-id,Values=%s"
+                  % (where.region, where.instance_id or "<INSTANCE-ID>"),
+                  "curl -s -H \"X-aws-ec2-metadata-token: $(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "
+                  "http://169.254.169.254/latest/api/token)\" http://169.254.169.254/latest/meta-data/iam/security-credentials/"))
+
+
+def proxy_bypass_missing(where: Where, component: str, missing: Sequence[str], no_proxy: Optional[str]) -> Remediation:
+    wanted = ",".join(([no_proxy] if no_proxy else []) + list(missing))
+    unit = "kubelet" if component == "kubelet" else "containerd"
+    return Remediation(
+        text="%s sends AWS traffic to its HTTPS proxy because NO_PROXY lacks %s; the VPC endpoints are bypassed. "
+             "Add them to NO_PROXY in the %s unit's environment and restart it." % (component, ", ".join(missing), unit),
+        commands=("sudo systemctl show %s --property=Environment" % unit,
+                  "sudo mkdir -p /etc/systemd/system/%s.service.d && printf '[Service]\\nEnvironment=\"NO_PROXY=%s\"\\n' "
+                  "| sudo tee /etc/systemd/system/%s.service.d/no-proxy.conf" % (unit, wanted, unit),
+                  "sudo systemctl daemon-reload && sudo systemctl restart %s" % unit))
+
+
+def imds_unreachable(where: Where) -> Remediation:
+    return Remediation(
+        text="IMDS answered neither v2 nor v1. Check the instance metadata options (endpoint enabled; a hop limit "
+             "of 2 where containers need it) and host firewall rules for 169.254.169.254.",
+        commands=("aws ec2 describe-instances --region %s --instance-ids %s --query 'Reservations[].Instances[].MetadataOptions'"
+                  % (where.region, where.instance_id or "<INSTANCE-ID>"),
+                  "aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-endpoint enabled "
+                  "--http-tokens required --http-put-response-hop-limit 2" % (where.region, where.instance_id or "<INSTANCE-ID>")))
+
+
+def cluster_endpoint_unreachable(where: Where, url: str, reason: str) -> Remediation:
+    return Remediation(
+        text="The EKS API server %s is not reachable from this node (%s). In an isolated subnet the cluster needs "
+             "private endpoint access, and the cluster security group must allow 443 from the nodes." % (url, reason),
+        commands=("aws eks describe-cluster --region %s --name <CLUSTER-NAME> --query cluster.resourcesVpcConfig" % where.region,
+                  "aws eks update-cluster-config --region %s --name <CLUSTER-NAME> "
+                  "--resources-vpc-config endpointPrivateAccess=true" % where.region))
