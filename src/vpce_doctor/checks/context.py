@@ -130,6 +130,11 @@ class CheckContext:
                                      self.facts.vpc_cidrs, self.guard),
         )
 
+    def vpc_addresses(self, hostname: str) -> List[str]:
+        """In-VPC IPv4 addresses the VPC resolver gives for hostname."""
+        role, server = self.resolvers[0]
+        return [a.address for a in self.dns(hostname, role, server).addresses if a.in_vpc]
+
     def node_addresses(self, hostname: str) -> List[str]:
         """The IPv4 addresses the node itself would use: its first resolver that answers."""
         node = [(role, server) for role, server in self.resolvers if role == NODE] or self.resolvers[:1]
@@ -142,14 +147,23 @@ class CheckContext:
     def endpoint_service_name(self, spec: ServiceSpec) -> str:
         return spec.endpoint_service_name(self.facts.region or "", self.partition)
 
-    def inventory(self) -> Any:
-        """The endpoint inventory, read once per run (see probes/inventory.py)."""
+    def _ec2_hostname(self) -> str:
         from .catalogue import load_catalogue
+
+        return self.hostnames(next(s for s in load_catalogue() if s.id == "ec2"))[0]
+
+    def inventory(self) -> Any:
+        """This VPC's endpoints and their ENIs, read once per run (see probes/inventory.py)."""
         from .probes import inventory
 
-        ec2 = next(s for s in load_catalogue() if s.id == "ec2")
+        return self.memo.get("inventory", lambda: inventory.collect(self, self._ec2_hostname()))
+
+    def real_service_names(self) -> Dict[str, str]:
+        from .probes import inventory
+
         names = {s.id: self.endpoint_service_name(s) for s in self.services}
-        return self.memo.get("inventory", lambda: inventory.collect(self, self.hostnames(ec2)[0], names))
+        return self.memo.get("service_names",
+                             lambda: inventory.real_service_names(self, self._ec2_hostname(), names))
 
     def ssl_context(self) -> ssl.SSLContext:
         return self.memo.get("ssl", self._make_ssl_context)

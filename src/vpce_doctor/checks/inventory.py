@@ -1,5 +1,8 @@
-"""Inventory: which VPC endpoints this VPC has, their ENIs per AZ and private-DNS switch."""
+"""Inventory: which VPC endpoints this VPC has, their ENIs per AZ and private-DNS switch,
+and the partition's real endpoint service names."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 
 class InventoryCheck:
@@ -8,4 +11,9 @@ class InventoryCheck:
     title = "DescribeVpcEndpoints for this VPC"
 
     def run(self, ctx, service=None):
-        return ctx.inventory()
+        # The service names do not gate the TLS check, which waits only on ctx.inventory().
+        inventory, names = ctx.parallel([ctx.inventory, ctx.real_service_names])
+        for item in (inventory, names):
+            if isinstance(item, BaseException):
+                raise item
+        return replace(inventory, service_names=names) if inventory.available else inventory

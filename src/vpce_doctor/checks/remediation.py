@@ -118,8 +118,8 @@ def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional
              "to the endpoint%s." % (resolver, what, hostname, hostname, vpc_plus_two(where), _vpc(where),
                                      " " + endpoint_id if endpoint_id else ""),
         commands=(
-            "aws route53 create-hosted-zone --name %s --vpc VPCRegion=%s,VPCId=%s --caller-reference vpce-doctor-%s "
-            "--hosted-zone-config PrivateZone=true" % (hostname, where.region, _vpc(where), hostname.split(".")[0]),
+            "aws route53 create-hosted-zone --name %s --vpc VPCRegion=%s,VPCId=%s --caller-reference \"vpce-doctor-$(date +%%s)\" "
+            "--hosted-zone-config PrivateZone=true" % (hostname, where.region, _vpc(where)),
             "aws route53 change-resource-record-sets --hosted-zone-id <NEW-ZONE-ID> --change-batch '%s'" % change,
         ))
 

@@ -135,23 +135,32 @@ class _Ec2:
         return answer.body
 
 
-def collect(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) -> Inventory:
-    """catalogue_names: catalogue id -> the endpoint service name the catalogue expects."""
+def _ec2_client(ctx, ec2_hostname: str):
+    """A signed EC2 caller, or the reason there is none. The VPC resolver's in-VPC answer
+    is preferred: the inventory is evidence-gathering, and works even when the node's
+    own resolver is the thing that is broken."""
+    if ctx.settings.no_api:
+        return None, "--no-api: the inventory was not read"
+    if not ctx.facts.vpc_id:
+        return None, "the VPC id is unknown (IMDS gave none)"
+    addresses = ctx.vpc_addresses(ec2_hostname) or ctx.node_addresses(ec2_hostname)
+    if not addresses:
+        return None, "%s does not resolve, so the ec2 API cannot be reached" % ec2_hostname
+    if ctx.credentials() is None:
+        return None, "no AWS credentials to call DescribeVpcEndpoints"
+    return _Ec2(ctx, ec2_hostname, addresses[0]), None
+
+
+def collect(ctx, ec2_hostname: str) -> Inventory:
+    """This VPC's endpoints with their ENIs (two calls, in sequence: the second needs the first)."""
     started = time.monotonic()
 
     def unavailable(reason: str) -> Inventory:
         return Inventory(available=False, reason=reason, ms=(time.monotonic() - started) * 1000.0)
 
-    if ctx.settings.no_api:
-        return unavailable("--no-api: the inventory was not read")
-    if not ctx.facts.vpc_id:
-        return unavailable("the VPC id is unknown (IMDS gave none)")
-    addresses = ctx.node_addresses(ec2_hostname)
-    if not addresses:
-        return unavailable("%s does not resolve from the node, so the ec2 API cannot be reached" % ec2_hostname)
-    if ctx.credentials() is None:
-        return unavailable("no AWS credentials to call DescribeVpcEndpoints")
-    ec2 = _Ec2(ctx, ec2_hostname, addresses[0])
+    ec2, reason = _ec2_client(ctx, ec2_hostname)
+    if ec2 is None:
+        return unavailable(reason)
     try:
         endpoints: List[Endpoint] = []
         token = None
@@ -169,13 +178,11 @@ def collect(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) -> Inventor
             params = {"NetworkInterfaceId.%d" % (i + 1): eni for i, eni in enumerate(eni_ids[start:start + 200])}
             enis.update(parse_enis(ec2("DescribeNetworkInterfaces", params)))
         endpoints = [_with_enis(e, enis) for e in endpoints]
-        service_names = _real_service_names(ec2, catalogue_names)
     except aws_call.ExchangeFailed as exc:
         return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message))
     except ET.ParseError as exc:
         return unavailable("the ec2 API answered something that is not EC2 XML: %s" % exc)
-    return Inventory(available=True, endpoints=tuple(endpoints), service_names=service_names,
-                     ms=(time.monotonic() - started) * 1000.0)
+    return Inventory(available=True, endpoints=tuple(endpoints), ms=(time.monotonic() - started) * 1000.0)
 
 
 def _with_enis(endpoint: Endpoint, enis: Dict[str, EndpointEni]) -> Endpoint:
@@ -184,9 +191,12 @@ def _with_enis(endpoint: Endpoint, enis: Dict[str, EndpointEni]) -> Endpoint:
     return replace(endpoint, enis=tuple(enis.get(e.id, e) for e in endpoint.enis))
 
 
-def _real_service_names(ec2, catalogue_names: Dict[str, str]) -> Dict[str, str]:
-    """The partition's own names (aws-cn mixes cn.com.amazonaws and com.amazonaws).
-    Failing this call is no reason to drop the inventory: keep the catalogue's names."""
+def real_service_names(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) -> Dict[str, str]:
+    """catalogue id -> the partition's own endpoint service name (aws-cn mixes
+    cn.com.amazonaws and com.amazonaws). Empty when unreadable: the catalogue's names stand."""
+    ec2, _ = _ec2_client(ctx, ec2_hostname)
+    if ec2 is None:
+        return {}
     try:
         names, _ = parse_service_names(ec2("DescribeVpcEndpointServices", {"MaxResults": "1000"}))
     except (aws_call.ExchangeFailed, ET.ParseError):
