@@ -93,7 +93,7 @@ class CheckContext:
         required: Dict[str, List[str]],
         deadline: float,
         clock: Callable[[], float] = time.time,
-        credentials_provider: Optional[Callable[[], Any]] = None,
+        credentials_provider: Optional[Callable[["CheckContext"], Any]] = None,
     ):
         self.settings = settings
         self.facts = facts
@@ -105,7 +105,7 @@ class CheckContext:
         self.timeout = settings.timeout
         self.guard = NetworkGuard(settings.allow_net)
         self.memo = Memo(self.remaining)
-        self._credentials_provider = credentials_provider or self._botocore_credentials
+        self._credentials_provider = credentials_provider or botocore_credentials
         self.resolvers: List[Tuple[str, Tuple[str, int]]] = [(VPC, parse_addr(facts.vpc_resolver, 53))]
         self.resolvers += [(NODE, parse_addr(r, 53)) for r in facts.custom_resolvers]
 
@@ -186,18 +186,7 @@ class CheckContext:
 
     def credentials(self) -> Any:
         """Frozen botocore credentials, or None when nothing in the chain has any."""
-        return self.memo.get("credentials", self._credentials_provider)
-
-    def _botocore_credentials(self) -> Any:
-        import botocore.session
-
-        session = botocore.session.Session()
-        session.set_config_variable("region", self.facts.region)
-        session.set_config_variable("ec2_metadata_service_endpoint", self.settings.imds_endpoint)
-        session.set_config_variable("metadata_service_timeout", self.step_timeout())
-        session.set_config_variable("metadata_service_num_attempts", 1)
-        credentials = session.get_credentials()
-        return credentials.get_frozen_credentials() if credentials else None
+        return self.memo.get("credentials", lambda: self._credentials_provider(self))
 
     def close(self) -> None:
         try:
@@ -206,3 +195,22 @@ class CheckContext:
             return
         if client is not None:
             client.close()
+
+
+def botocore_credentials(ctx: CheckContext) -> Any:
+    """The chain system components use (env, profile, container, instance role), with the
+    instance-role step dropped when discovery already found IMDS unreachable: asking it
+    again would only spend another timeout."""
+    import botocore.credentials
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.set_config_variable("region", ctx.facts.region)
+    session.set_config_variable("ec2_metadata_service_endpoint", ctx.settings.imds_endpoint)
+    session.set_config_variable("metadata_service_timeout", ctx.step_timeout())
+    session.set_config_variable("metadata_service_num_attempts", 1)
+    resolver = botocore.credentials.create_credential_resolver(session)
+    if not ctx.facts.imds.get("reachable"):
+        resolver.remove("iam-role")
+    credentials = resolver.load_credentials()
+    return credentials.get_frozen_credentials() if credentials else None

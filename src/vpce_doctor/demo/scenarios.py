@@ -83,8 +83,8 @@ SCENARIOS = {s.name: s for s in [
              expect=(), expect_status="ok"),
     Scenario("cluster-endpoint-public", "The EKS API server has public access only.", cluster_endpoint="public",
              expect=(("cluster_endpoint_unreachable", None),), expect_status="critical"),
-    Scenario("cn-healthy", "Healthy, in the aws-cn partition (Beijing).", region="cn-north-1",
+    Scenario("cn-healthy", "Healthy, in the aws-cn partition (Ningxia).", region="cn-northwest-1",
              expect=(), expect_status="ok"),
-    Scenario("cn-private-dns-off", "aws-cn: the sts endpoint has private DNS off.", region="cn-north-1",
+    Scenario("cn-private-dns-off", "aws-cn: the sts endpoint has private DNS off.", region="cn-northwest-1",
              private_dns_off=("sts",), expect=(("private_dns_disabled", "sts"),), expect_status="critical"),
 ]}

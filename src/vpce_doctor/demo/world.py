@@ -157,7 +157,9 @@ class World:
         """Instance-role credentials from the simulated IMDS only, as on a node: a
         developer's own ~/.aws or AWS_* variables never sign the demo's calls."""
 
-        def provide():
+        def provide(ctx):
+            if not ctx.facts.imds.get("reachable"):
+                return None
             from botocore.credentials import InstanceMetadataProvider
             from botocore.utils import InstanceMetadataFetcher
 
