@@ -87,7 +87,6 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
             if observer is not None:
                 observer(result)
         results.append(result)
-    ctx.close()
     report = assemble(settings, facts, ctx, services, needed, checks, results,
                       (time.monotonic() - started) * 1000, generated_at)
     credentials = _credentials_if_known(ctx)

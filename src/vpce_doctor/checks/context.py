@@ -1,4 +1,4 @@
-"""What a check is handed: resolvers, HTTP client, AWS credentials, clock, deadlines.
+"""What a check is handed: resolvers, TLS context, AWS credentials, clock, deadlines.
 
 Long-lived "how to build things" lives here; a check never builds its own clients, so
 a test can swap any of them. Shared lookups are memoised: the TLS check, the API check
@@ -173,28 +173,9 @@ class CheckContext:
             return ssl.create_default_context(cafile=self.settings.ca_bundle)
         return ssl.create_default_context()
 
-    def http_client(self) -> Any:
-        return self.memo.get("http", self._make_http_client)
-
-    def _make_http_client(self) -> Any:
-        import httpx
-
-        timeout = self.timeout
-        # trust_env=False: the agent tests the endpoint path itself, never through HTTPS_PROXY.
-        return httpx.Client(verify=self.ssl_context(), trust_env=False, timeout=httpx.Timeout(timeout),
-                            follow_redirects=False, limits=httpx.Limits(max_connections=200))
-
     def credentials(self) -> Any:
         """Frozen botocore credentials, or None when nothing in the chain has any."""
         return self.memo.get("credentials", lambda: self._credentials_provider(self))
-
-    def close(self) -> None:
-        try:
-            client = self.memo.get("http", lambda: None)
-        except Exception:
-            return
-        if client is not None:
-            client.close()
 
 
 def botocore_credentials(ctx: CheckContext) -> Any:

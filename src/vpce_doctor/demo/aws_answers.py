@@ -68,6 +68,20 @@ def request_skew(headers: Dict[str, str], server_time: float):
     return server_time - sent, stamp
 
 
+def action_of(method: str, path: str, headers: Dict[str, str], body: bytes) -> str:
+    """The API action a request asks for: Action= (query), X-Amz-Target (JSON), else METHOD /path (REST)."""
+    from urllib.parse import parse_qs
+
+    target = next((v for k, v in headers.items() if k.lower() == "x-amz-target"), None)
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if method == "POST" and body:
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0]
+    return "%s %s" % (method, path.split("?", 1)[0])
+
+
 def registry_base() -> Answer:
     headers = {"Content-Type": "application/json", "Docker-Distribution-Api-Version": "registry/2.0",
                "WWW-Authenticate": 'Basic realm="https://ecr.amazonaws.com/",service="ecr.amazonaws.com"'}

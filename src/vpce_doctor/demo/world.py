@@ -57,6 +57,8 @@ class World:
         self.vpce_records: Dict[str, List[str]] = {}  # vpce-... names -> addresses
         self.vpc_id = self.subnet_ids = None
         self.kubelet: Optional[subprocess.Popen] = None
+        # every request that reached simulated AWS: (service, action) -- the read-only test reads it
+        self.requests: List[Tuple[str, str]] = []
 
     # --- lifecycle -----------------------------------------------------------------
     def __enter__(self) -> "World":
@@ -362,6 +364,7 @@ class World:
         if service_id is None:
             return 404, {"Content-Type": "text/plain"}, b"no such service here"
         probe = self.specs[service_id].probe
+        self.requests.append((service_id, aws_answers.action_of(method, path, headers, body)))
         protocol = probe.get("protocol", {"ecr.dkr": "registry", "s3": "s3"}.get(service_id, "json"))
         action = "%s:%s" % (probe.get("signing_name", service_id.split(".")[0]), probe["operation"])
         skew, stamp = aws_answers.request_skew(headers, self._aws_clock())

@@ -1,6 +1,6 @@
 """One cheap read-only call to a service, sent to a chosen address with the right SNI.
 
-Signing is botocore's SigV4; the wire is httpx pinned to the address the node's DNS
+Signing is botocore's SigV4; the wire is probes/https.py pinned to the address the node's DNS
 gave, because the agent tests the endpoint path and must not resolve names through
 the system resolver or go through HTTPS_PROXY. Responses are reduced to status,
 error code and message at once: a token or body never outlives this function.
@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from ...agent.addresses import NetworkGuard, NetworkNotAllowed, format_addr
 from ..catalogue import READ_ONLY_OPERATION
+from . import https
 
 SUCCESS = "success"
 IAM_DENIED = "iam_denied"
@@ -47,7 +48,7 @@ class ApiResult:
     outcome: str
     address: Optional[str] = None
     hostname: Optional[str] = None
-    phase: Optional[str] = None  # for timeouts and connection errors: connect | read | write | pool | tls
+    phase: Optional[str] = None  # for timeouts and connection errors: connect | tls | write | read
     http_status: Optional[int] = None
     error_code: Optional[str] = None
     message: Optional[str] = None
@@ -145,13 +146,12 @@ def exchange(
     port: int,
     region: str,
     credentials: Any,
-    http_client: Any,
+    ssl_context: Any,
+    timeout: float,
     guard: NetworkGuard,
     clock: Callable[[], float],
 ) -> Exchange:
     """One HTTPS request to `address` as if to `hostname`, SigV4-signed when signing_name is set."""
-    import httpx  # deferred: keeps `--version` and `services` lean
-
     try:
         guard.check(address)
     except NetworkNotAllowed as exc:
@@ -168,24 +168,13 @@ def exchange(
         SigV4Auth(credentials, signing_name, region).add_auth(request)
         headers = dict(request.headers.items())
     headers["Host"] = netloc
-    url_host = "[%s]" % address if ":" in address else address
     try:
-        response = http_client.request(
-            method, "https://%s:%d%s" % (url_host, port, path), headers=headers, content=body or None,
-            extensions={"sni_hostname": hostname},
-        )
-    except httpx.TimeoutException as exc:
-        phase = {httpx.ConnectTimeout: "connect", httpx.ReadTimeout: "read", httpx.WriteTimeout: "write",
-                 httpx.PoolTimeout: "pool"}.get(type(exc), "read")
-        raise ExchangeFailed(TIMEOUT, phase, "%s timed out" % phase) from None
-    except httpx.ConnectError as exc:
-        text = str(exc)
-        if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
-            raise ExchangeFailed(TLS_ERROR, "tls", text[:300]) from None
-        raise ExchangeFailed(CONNECT_ERROR, "connect", text[:300]) from None
-    except httpx.HTTPError as exc:
-        raise ExchangeFailed(ERROR, None, "%s: %s" % (type(exc).__name__, str(exc)[:300])) from None
-    return Exchange(status=response.status_code, headers=response.headers, body=response.content, received=clock())
+        status, answer_headers, answer_body = https.request(address, port, hostname, ssl_context, timeout,
+                                                             method, path, headers, body)
+    except https.HttpsFailed as exc:
+        outcome = {"timeout": TIMEOUT, "certificate": TLS_ERROR, "tls": TLS_ERROR}.get(exc.kind, CONNECT_ERROR)
+        raise ExchangeFailed(outcome, exc.phase, exc.message) from None
+    return Exchange(status=status, headers=answer_headers, body=answer_body, received=clock())
 
 
 def clock_skew(exchange_: Exchange) -> Tuple[Optional[str], Optional[float]]:
@@ -207,7 +196,8 @@ def call(
     port: int,
     region: str,
     credentials: Any,
-    http_client: Any,
+    ssl_context: Any,
+    timeout: float,
     guard: NetworkGuard,
     clock: Callable[[], float],
 ) -> ApiResult:
@@ -224,7 +214,7 @@ def call(
         answer = exchange(method, path, headers, body,
                           signing_name=probe.get("signing_name") if probe["kind"] == "aws" else None,
                           hostname=hostname, address=address, port=port, region=region, credentials=credentials,
-                          http_client=http_client, guard=guard, clock=clock)
+                          ssl_context=ssl_context, timeout=timeout, guard=guard, clock=clock)
     except ExchangeFailed as exc:
         return result(outcome=exc.outcome, phase=exc.phase, message=exc.message)
     server_date, skew = clock_skew(answer)

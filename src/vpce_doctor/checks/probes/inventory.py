@@ -127,8 +127,8 @@ class _Ec2:
         answer = aws_call.exchange(
             "POST", "/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
             signing_name="ec2", hostname=self.hostname, address=self.address, port=ctx.settings.https_port,
-            region=ctx.facts.region, credentials=ctx.credentials(), http_client=ctx.http_client(),
-            guard=ctx.guard, clock=ctx.clock)
+            region=ctx.facts.region, credentials=ctx.credentials(), ssl_context=ctx.ssl_context(),
+            timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock)
         if answer.status != 200:
             code, message = aws_call.error_fields(answer.body, answer.headers)
             raise aws_call.ExchangeFailed("http_%d" % answer.status, None, "%s %s: %s" % (action, code, message))

@@ -1,0 +1,64 @@
+"""HTTPS to a chosen address with the service's name as SNI and Host, stdlib only.
+
+Why not an HTTP client library: the agent needs exactly one request per connection to
+a pinned address, no proxy, no redirects, and the failing phase named (connect, tls,
+write, read). http.client does that in a few lines and imports in a quarter of the time.
+"""
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from typing import Dict, Optional, Tuple
+
+MAX_BODY = 1 << 20  # nothing we call answers more; a larger answer is cut, never buffered whole
+
+
+class HttpsFailed(Exception):
+    def __init__(self, phase: str, kind: str, message: str):
+        super().__init__(message)
+        self.phase, self.kind, self.message = phase, kind, message
+
+
+class _PinnedConnection(http.client.HTTPSConnection):
+    def __init__(self, address: str, port: int, sni: str, context: ssl.SSLContext, timeout: float):
+        super().__init__(sni, port, timeout=timeout, context=context)
+        self.address = address
+        self.phase = "connect"
+
+    def connect(self) -> None:
+        self.phase = "connect"
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.phase = "tls"
+        try:
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def request(address: str, port: int, sni: str, context: ssl.SSLContext, timeout: float, method: str, path: str,
+            headers: Dict[str, str], body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
+    """(status, lower-cased headers, body). Raises HttpsFailed naming the phase that failed."""
+    conn = _PinnedConnection(address, port, sni, context, timeout)
+    try:
+        try:
+            conn.connect()
+            conn.phase = "write"
+            conn.request(method, path, body=body or None, headers=headers)
+            conn.phase = "read"
+            response = conn.getresponse()
+            data = response.read(MAX_BODY)
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        except socket.timeout:
+            raise HttpsFailed(conn.phase, "timeout", "%s timed out after %.1fs" % (conn.phase, timeout)) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise HttpsFailed("tls", "certificate", "certificate verification failed: %s"
+                              % (exc.verify_message or exc.reason)) from None
+        except ssl.SSLError as exc:
+            raise HttpsFailed("tls", "tls", "TLS failed: %s" % (exc.reason or exc)) from None
+        except (OSError, http.client.HTTPException) as exc:
+            text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise HttpsFailed(conn.phase, "error", "%s: %s" % (conn.phase, text)) from None
+    finally:
+        conn.close()

@@ -1,0 +1,48 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def clean_env(**extra):
+    """The environment a node's root shell would have: no developer AWS credentials or
+    profiles, no proxies, no vpce-doctor settings leaking in from the caller."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "VPCE_DOCTOR_")) and k.lower() not in ("https_proxy", "http_proxy", "no_proxy")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull, PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def run_cli(args, env=None, timeout=60, python_flags=()):
+    return subprocess.run([sys.executable, *python_flags, "-m", "vpce_doctor", *args], capture_output=True,
+                          text=True, env=env or clean_env(), timeout=timeout, cwd=ROOT)
+
+
+@pytest.fixture(scope="session")
+def report_validator():
+    import jsonschema
+
+    schema = json.loads(resources.files("vpce_doctor").joinpath("schema/report.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+
+    def validate(report):
+        errors = sorted(validator.iter_errors(report), key=lambda e: list(e.path))
+        assert not errors, "report does not match its schema: %s at %s" % (errors[0].message, list(errors[0].path))
+
+    return validate
+
+
+@pytest.fixture(scope="session")
+def dns_backend():
+    """Integration tests use real dnsmasq; `make test` installs it. Missing is a failure, not a skip."""
+    if not (shutil.which("dnsmasq") or os.path.exists("/usr/sbin/dnsmasq")):
+        pytest.fail("dnsmasq is not installed: run `make test`, which installs it (Debian package dnsmasq-base)")
+    return "dnsmasq"

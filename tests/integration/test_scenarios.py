@@ -1,0 +1,69 @@
+"""Every scenario of the simulated VPC, through the real command line, against real
+servers on loopback (dnsmasq, TLS endpoints with a test CA, moto, IMDSv2)."""
+import json
+import re
+
+import pytest
+
+from vpce_doctor.agent.model import EXIT_CODES
+from vpce_doctor.demo.scenarios import SCENARIOS
+from vpce_doctor.demo.world import World
+
+from ..conftest import run_cli
+
+READ_ONLY = re.compile(r"^(Describe|Get|List)[A-Z]|^GET |^POST /Get[A-Z]")
+SEEN_REQUESTS = []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_findings_status_and_exit_code(name, dns_backend, report_validator):
+    scenario = SCENARIOS[name]
+    with World(scenario, dns_backend=dns_backend) as world:
+        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=1.0)])
+        secrets = world.secrets
+        SEEN_REQUESTS.extend(world.requests)
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    report_validator(report)
+    found = sorted((f["code"], f["service"] or "") for f in report["findings"])
+    assert found == sorted((code, service or "") for code, service in scenario.expect)
+    assert report["status"] == scenario.expect_status
+    assert done.returncode == EXIT_CODES[scenario.expect_status]
+    for secret in secrets:
+        assert secret not in done.stdout and secret not in done.stderr
+    # each service repeats exactly its own findings
+    for service in report["services"]:
+        assert service["findings"] == [f for f in report["findings"] if f["service"] == service["id"]]
+    if not scenario.expect:
+        assert all(s["status"] == "ok" for s in report["services"])
+
+
+@pytest.mark.integration
+def test_text_report_reads_well_and_hides_secrets(dns_backend):
+    with World(SCENARIOS["private-dns-off"], dns_backend=dns_backend) as world:
+        done = run_cli(["check", "--format", "text", *world.cli_args(timeout=1.0)], python_flags=("-X", "importtime"))
+        secrets = world.secrets
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("vpce-doctor ")
+    assert re.match(r"SERVICE\s+STATUS\s+VPC DNS\s+NODE DNS\s+TLS\s+API\s+FINDING", lines[3])
+    ecr = next(line for line in lines if line.startswith("ecr.api "))
+    assert "public" in ecr and "private_dns_disabled" in ecr
+    assert "aws ec2 modify-vpc-endpoint --region us-east-1 --vpc-endpoint-id vpce-" in done.stdout
+    assert done.returncode == 2
+    # -X importtime lists every module imported: the check path never loads a TUI library
+    imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert imported and not [m for m in imported if m.split(".")[0] in ("textual", "rich")]
+    for secret in secrets:
+        assert secret not in done.stdout
+
+
+@pytest.mark.integration
+def test_the_agent_only_ever_read_from_aws():
+    """Every request any scenario's run sent to simulated AWS was a read-only action."""
+    if not SEEN_REQUESTS:
+        pytest.skip("runs after the scenario tests")
+    writes = sorted({action for _, action in SEEN_REQUESTS if not READ_ONLY.match(action)})
+    assert not writes, "non read-only requests reached AWS: %s" % writes
+    actions = {action for _, action in SEEN_REQUESTS}
+    assert {"DescribeVpcEndpoints", "DescribeNetworkInterfaces", "GetCallerIdentity"} <= actions
