@@ -1,0 +1,65 @@
+"""Builders for synthetic evidence: the verdict rules are tested without a network."""
+from vpce_doctor.checks import verdicts
+from vpce_doctor.checks.probes import aws_call
+from vpce_doctor.checks.probes.dns import DnsLookup, ResolvedAddress
+from vpce_doctor.checks.probes.inventory import Endpoint, EndpointEni, Inventory
+from vpce_doctor.checks.probes.tls import TlsResult
+from vpce_doctor.checks.remediation import Where
+
+VPC = "10.0.0.2:53"
+CORP = "10.0.9.53:53"
+WHERE = Where(region="us-east-1", vpc_id="vpc-0abc", subnet_id="subnet-0a", vpc_cidrs=("10.0.0.0/16",),
+              instance_id="i-0123")
+
+
+def dns(role, status="answer", addresses=(), in_vpc=True, hostname="ec2.us-east-1.amazonaws.com"):
+    server = VPC if role == "vpc" else CORP
+    return DnsLookup(hostname=hostname, rdtype="A", resolver_role=role, server=server, status=status,
+                     addresses=tuple(ResolvedAddress(a, in_vpc) for a in addresses))
+
+
+def inside(role, hostname="ec2.us-east-1.amazonaws.com"):
+    return dns(role, addresses=("10.0.1.20", "10.0.2.20"), hostname=hostname)
+
+
+def public(role, hostname="ec2.us-east-1.amazonaws.com"):
+    return dns(role, addresses=("203.0.113.10",), in_vpc=False, hostname=hostname)
+
+
+def tls(address="10.0.1.20", ok=True, phase="done", kind=None, error=None):
+    return TlsResult(address=address, port=443, sni="ec2.us-east-1.amazonaws.com", source="dns",
+                     availability_zone=None, ok=ok, phase=phase, error_kind=kind, error=error)
+
+
+def api(outcome=aws_call.SUCCESS, code=None, message=None, skew=None):
+    return aws_call.ApiResult(operation="DescribeAvailabilityZones", outcome=outcome, error_code=code,
+                              message=message, skew_seconds=skew, server_date="x" if skew is not None else None)
+
+
+def endpoint(service="com.amazonaws.us-east-1.ec2", private_dns=True, azs=("us-east-1a", "us-east-1b")):
+    enis = tuple(EndpointEni("eni-%d" % i, "10.0.%d.20" % (i + 1), az, "subnet-%d" % i) for i, az in enumerate(azs))
+    return Endpoint(id="vpce-0123", service_name=service, type="Interface", state="available",
+                    private_dns_enabled=private_dns, subnet_ids=(), security_group_ids=("sg-0e",), route_table_ids=(),
+                    dns_entries=({"dns_name": "vpce-0123-abcd.ec2.us-east-1.vpce.amazonaws.com", "hosted_zone_id": "Z7"},),
+                    enis=enis)
+
+
+def inventory(*endpoints):
+    return Inventory(available=True, endpoints=tuple(endpoints))
+
+
+NO_INVENTORY = Inventory(available=False, reason="no credentials")
+
+
+def service(vpc=None, node=None, tls_results=None, api_result=None, id="ec2", endpoint_type="Interface",
+            required=True, name="com.amazonaws.us-east-1.ec2", hostname="ec2.us-east-1.amazonaws.com"):
+    lookups = [vpc if vpc is not None else inside("vpc", hostname)] + list(node if node is not None else [inside("node", hostname)])
+    return verdicts.ServiceEvidence(id=id, endpoint_type=endpoint_type, endpoint_service_name=name, hostname=hostname,
+                                    required=required, dns=lookups,
+                                    tls=tls_results if tls_results is not None else [tls(), tls("10.0.2.20")],
+                                    api=api_result if api_result is not None else api())
+
+
+def node(inv=None, az="us-east-1a", **kw):
+    return verdicts.NodeEvidence(where=WHERE, availability_zone=az, vpc_resolver=VPC,
+                                 inventory=inv if inv is not None else inventory(endpoint()), **kw)
