@@ -1,0 +1,146 @@
+"""The runner against a live simulated VPC: crashed and hung checks, deadlines, IMDS modes,
+exit codes and output files through the command line."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from vpce_doctor.agent.imds import discover as imds_discover
+from vpce_doctor.agent.addresses import NetworkGuard
+from vpce_doctor.agent.runner import run
+from vpce_doctor.checks.base import load_checks
+from vpce_doctor.demo.https_endpoint import Blackhole
+from vpce_doctor.demo.imds_server import ImdsServer
+from vpce_doctor.demo.scenarios import SCENARIOS
+from vpce_doctor.demo.world import World
+
+from ..conftest import clean_env, run_cli
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def healthy(dns_backend):
+    with World(SCENARIOS["healthy"], dns_backend=dns_backend) as world:
+        yield world
+
+
+class Crashes:
+    id = "crashes"
+    scope = "service"
+    title = "raises"
+
+    def run(self, ctx, service):
+        raise RuntimeError("boom in %s" % service.id)
+
+
+class Hangs:
+    id = "hangs"
+    scope = "node"
+    title = "sleeps past every deadline"
+
+    def run(self, ctx, service=None):
+        time.sleep(30)
+
+
+def test_crashed_and_hung_checks_become_explicit_results(healthy):
+    settings = healthy.settings(timeout=0.5, services=("ec2", "sts"), deadline=2.0)
+    started = time.monotonic()
+    report = run(settings, checks=load_checks({}) + [Crashes(), Hangs()],
+                 credentials_provider=healthy.credentials_provider(settings))
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.5, "the run must end at its deadline, not when a check feels like it"
+    data = report.to_dict()
+    for service in data["services"]:
+        crashed = [c for c in service["checks"] if c["check"] == "crashes"]
+        assert crashed == [dict(crashed[0], state="error")] and "boom in %s" % service["id"] in crashed[0]["error"]
+        assert service["status"] == "unknown" and service["findings"] == []
+    hung = [c for c in data["checks"] if c["check"] == "hangs"]
+    assert hung[0]["state"] == "timeout" and "deadline" in hung[0]["error"]
+    assert data["status"] == "unknown" and report.exit_code == 3
+
+
+def test_healthy_run_is_ok_and_fast(healthy):
+    settings = healthy.settings(timeout=1.0)
+    run(settings, credentials_provider=healthy.credentials_provider(settings))  # warm the in-process servers
+    report = run(settings, credentials_provider=healthy.credentials_provider(settings))
+    assert report.status == "ok" and report.findings == []
+    inventory = report.node_checks["inventory"]
+    assert inventory.available and {e.service_name for e in inventory.endpoints} >= {"com.amazonaws.us-east-1.ec2"}
+    assert all(len(e.enis) == 2 and all(eni.address.startswith("127.10.") for eni in e.enis)
+               for e in inventory.endpoints if e.type == "Interface")
+    # probes ran concurrently: the whole run costs far less than its probes added up
+    probe_ms = sum(c.duration_ms for s in report.services for c in s.checks)
+    assert report.duration_ms < probe_ms / 3
+
+
+@pytest.mark.parametrize("mode,version,reachable", [("v2", "v2", True), ("v1", "v1", True), ("down", None, False)])
+def test_imds_versions(mode, version, reachable):
+    facts = {"region": "eu-west-1", "availabilityZone": "eu-west-1b", "instanceId": "i-1", "accountId": "111122223333",
+             "privateIp": "127.10.2.10", "vpc_id": "vpc-1", "subnet_id": "subnet-1",
+             "vpc_cidrs": ["127.10.0.0/16", "127.11.0.0/16"], "role": "node-role"}
+    server = ImdsServer("127.10.0.254", facts, mode=mode).start()
+    try:
+        started = time.monotonic()
+        found = imds_discover("http://127.10.0.254:%d" % server.port, 0.5, NetworkGuard(["127.0.0.0/8"]))
+        assert time.monotonic() - started < 2.0
+    finally:
+        server.stop()
+    assert (found.version, found.reachable) == (version, reachable)
+    if reachable:
+        assert found.identity["region"] == "eu-west-1" and found.vpc_cidrs == ["127.10.0.0/16", "127.11.0.0/16"]
+        assert (found.vpc_id, found.subnet_id, found.iam_role) == ("vpc-1", "subnet-1", "node-role")
+    else:
+        assert "timed out" in found.error or "Timeout" in found.error
+
+
+def test_bad_flag_exits_3_with_one_line():
+    done = run_cli(["check", "--timeout", "soon"])
+    assert done.returncode == 3
+    assert len(done.stderr.strip().splitlines()) == 1 and "invalid float value" in done.stderr
+
+
+def test_no_region_exits_3_with_one_line():
+    # IMDS is a blackhole on loopback: discovery times out, and nothing else names a region
+    hole = Blackhole("127.10.0.254", 0).start()
+    try:
+        done = run_cli(["check", "--imds-endpoint", "http://127.10.0.254:%d" % hole.port, "--timeout", "0.3",
+                        "--allow-net", "127.0.0.0/8", "--vpc-resolver", "127.0.0.1:9", "--resolv-conf", "/dev/null",
+                        "--no-process-scan"])
+    finally:
+        hole.stop()
+    assert done.returncode == 3
+    assert done.stderr.startswith("vpce-doctor: no region known") and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_output_file_and_prometheus(healthy, tmp_path):
+    out = tmp_path / "last.prom"
+    done = run_cli(["check", "--format", "prometheus", "--output", str(out), *healthy.cli_args(timeout=1.0)])
+    assert done.returncode == 0 and done.stdout == ""
+    assert "vpce_doctor_status 0" in out.read_text().splitlines()
+
+
+def test_guard_refuses_off_machine_addresses(healthy):
+    """With --allow-net, a resolver outside it is never contacted: the probe says why instead."""
+    settings = healthy.settings(timeout=0.5, services=("sts",), resolvers=("192.0.2.53",))
+    report = run(settings, credentials_provider=healthy.credentials_provider(settings))
+    node_lookups = [d for d in report.to_dict()["services"][0]["probes"]["dns"] if d["resolver_role"] == "node"]
+    assert node_lookups and all(d["status"] == "error" and "outside --allow-net" in d["errors"][0]["error"]
+                                for d in node_lookups)
+
+
+def test_check_path_never_imports_a_tui_library():
+    code = ("import sys, pkgutil, importlib, vpce_doctor.agent, vpce_doctor.checks\n"
+            "for pkg in (vpce_doctor.agent, vpce_doctor.checks):\n"
+            "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+            "        importlib.import_module(m.name)\n"
+            "from vpce_doctor.agent.cli import main\n"
+            "main(['services', '--format', 'json'])\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+            "sys.stderr.write(repr(bad))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert done.returncode == 0 and done.stderr == "[]"
+    assert json.loads(done.stdout)[0]["id"] == "ec2"
