@@ -144,3 +144,18 @@ def test_check_path_never_imports_a_tui_library():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60)
     assert done.returncode == 0 and done.stderr == "[]"
     assert json.loads(done.stdout)[0]["id"] == "ec2"
+
+
+def test_registry_without_account_id_is_skipped_with_a_reason(healthy, monkeypatch):
+    from dataclasses import replace
+
+    import vpce_doctor.agent.runner as runner_module
+
+    original = runner_module.discover
+    monkeypatch.setattr(runner_module, "discover", lambda s, remaining: replace(original(s, remaining), account_id=None))
+    settings = healthy.settings(timeout=0.5, services=("ecr.dkr", "sts"))
+    report = run(settings, credentials_provider=healthy.credentials_provider(settings))
+    dkr = next(s for s in report.to_dict()["services"] if s["id"] == "ecr.dkr")
+    assert dkr["status"] == "unknown"
+    assert {c["state"] for c in dkr["checks"]} == {"skipped"} and "--account-id" in dkr["checks"][0]["error"]
+    assert report.status == "unknown" and report.exit_code == 3

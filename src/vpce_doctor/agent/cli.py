@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_flags(check)
     check.add_argument("--format", choices=["text", "json", "prometheus"], default="text")
     check.add_argument("--output", "-o", metavar="PATH", help="write the report here (atomically)")
+    tui = sub.add_parser("tui", help="the interactive view, live (default on a terminal)")
+    _add_check_flags(tui)
+    view = sub.add_parser("view", help="open a saved JSON report in the interactive view")
+    view.add_argument("report", metavar="REPORT.json")
     services = sub.add_parser("services", help="print the service catalogue")
     services.add_argument("--region", default="us-east-1")
     services.add_argument("--account-id", dest="account_id", default=None)
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--list", action="store_true", help="list the scenarios")
     demo.add_argument("--format", choices=["text", "json", "prometheus"], default="text")
     demo.add_argument("--timeout", type=float, default=1.0)
+    demo.add_argument("--no-tui", dest="no_tui", action="store_true", help="print the text report even on a terminal")
     return parser
 
 
@@ -109,6 +114,38 @@ def emit(data: Dict[str, Any], fmt: str, output: Optional[str], exit_code: int) 
     else:
         sys.stdout.write(content)
     return exit_code
+
+
+def tui_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("textual") is not None
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from .runner import run
+    from .settings import SettingsError, resolve_settings
+
+    if not tui_available():
+        return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]'); use `check` meanwhile")
+    try:
+        settings = resolve_settings(_flags(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    from ..tui.run import live
+
+    return live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts))
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    if not tui_available():
+        return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]')")
+    from ..tui.run import view
+
+    try:
+        return view(args.report)
+    except (OSError, ValueError) as exc:
+        return _fail("cannot open %s: %s" % (args.report, exc))
 
 
 def cmd_services(args: argparse.Namespace) -> int:
@@ -151,11 +188,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("check", "services", "demo")
+    commands = ("check", "tui", "view", "services", "demo")
     if not any(a in commands for a in argv) and not any(a in ("-h", "--help", "--version") for a in argv):
-        argv.insert(0, "check")
+        # bare on a terminal: the interactive view; piped or with flags only: the text check
+        interactive = not argv and sys.stdout.isatty() and sys.stdin.isatty() and tui_available()
+        argv.insert(0, "tui" if interactive else "check")
     args = build_parser().parse_args(argv)
-    handler = {"check": cmd_check, "services": cmd_services, "demo": cmd_demo}[args.command]
+    handler = {"check": cmd_check, "tui": cmd_tui, "view": cmd_view, "services": cmd_services,
+               "demo": cmd_demo}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -52,7 +52,7 @@ def _run_one(check, ctx, service: Optional[ServiceSpec], observer: Optional[Obse
 
 def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer: Optional[Observer] = None,
         checks: Optional[Sequence[Any]] = None, credentials_provider=None,
-        on_facts: Optional[Callable[[NodeFacts, List[ServiceSpec]], None]] = None) -> Report:
+        on_facts: Optional[Callable[[NodeFacts, List[ServiceSpec], Dict[str, str]], None]] = None) -> Report:
     """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
     started = time.monotonic()
     deadline = started + settings.global_deadline
@@ -60,16 +60,27 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     facts = discover(settings, lambda: deadline - time.monotonic())
     needed = needed_by_running(facts)
     services = choose_services(settings, needed)
-    if on_facts is not None:
-        on_facts(facts, services)
     ctx = CheckContext(settings, facts, partition_for_region(facts.region), services, needed, deadline, clock,
                        credentials_provider)
+    if on_facts is not None:
+        try:
+            on_facts(facts, services, {s.id: (ctx.hostnames(s) or [""])[0] for s in services})
+        except Exception:
+            pass  # a display that went away does not stop the run
     checks = list(checks) if checks is not None else load_checks()
     jobs = [(c, None) for c in checks if c.scope == NODE] + [(c, s) for s in services for c in checks if c.scope == SERVICE]
     slots: List[Optional[CheckResult]] = [None] * len(jobs)
 
     def worker(index: int) -> None:
         check, service = jobs[index]
+        if service is not None and not ctx.hostnames(service):
+            # ecr.dkr's name holds the account id: without it there is nothing to probe, and saying so
+            # beats a crash or a silent gap.
+            slots[index] = CheckResult(check.id, service.id, "skipped", None,
+                                       "no hostname: the account id is unknown (IMDS gave none; pass --account-id)")
+            if observer is not None:
+                observer(slots[index])
+            return
         slots[index] = _run_one(check, ctx, service, observer)
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(jobs))]

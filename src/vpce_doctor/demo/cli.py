@@ -19,10 +19,18 @@ def run_demo(args) -> int:
     if scenario is None:
         sys.stderr.write("vpce-doctor: no scenario %r (see `vpce-doctor demo --list`)\n" % args.scenario)
         return 3
-    if args.format == "text":
+    from ..agent.cli import tui_available
+
+    interactive = args.format == "text" and not args.no_tui and sys.stdout.isatty() and tui_available()
+    if args.format == "text" and not interactive:
         sys.stdout.write("Simulated VPC: %s\n  %s\n\n" % (scenario.name, scenario.description))
         sys.stdout.flush()
     with World(scenario) as world:
         settings = world.settings(timeout=args.timeout)
+        if interactive:
+            from ..tui.run import live
+
+            return live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts,
+                                                       credentials_provider=world.credentials_provider(settings)))
         report = run(settings, credentials_provider=world.credentials_provider(settings))
         return emit(report.to_dict(), args.format, None, report.exit_code)

@@ -123,7 +123,7 @@ class World:
         )
         if self.scenario.imds == "down":
             # What an operator passes when IMDS is gone.
-            values.update(region=self.region, vpc_cidrs=(VPC_CIDR,))
+            values.update(region=self.region, vpc_cidrs=(VPC_CIDR,), account_id=ACCOUNT)
         values.update(overrides)
         return Settings(**values)
 
@@ -142,6 +142,8 @@ class World:
             args += ["--cluster-endpoint", s.cluster_endpoint]
         if s.region:
             args += ["--region", s.region]
+        if s.account_id:
+            args += ["--account-id", s.account_id]
         for cidr in s.vpc_cidrs:
             args += ["--vpc-cidr", cidr]
         return args
