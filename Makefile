@@ -24,11 +24,15 @@ $(VENV)/.test: $(VENV)/.demo
 demo: $(VENV)/.demo
 	$(VENV)/bin/vpce-doctor demo --scenario $(SCENARIO)
 
+# dnsmasq: the integration tests' real DNS server; tmux: the TUI's end-to-end test terminal.
 system-deps:
-	@if ! command -v dnsmasq >/dev/null 2>&1 && [ ! -x /usr/sbin/dnsmasq ]; then \
-	  echo "installing dnsmasq (integration tests run a real DNS server)"; \
+	@missing=; \
+	{ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ]; } || missing="$$missing dnsmasq-base"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dnsmasq-base >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 test: test-main test-py39

@@ -1,11 +1,18 @@
 """One row per service; cells fill in as probes finish."""
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from ..state import COMPACT_COLUMNS, WIDE_COLUMNS, ViewState
 
 COMPACT_BELOW = 110  # terminal columns
+# colour only repeats what the symbols and words already say (NO_COLOR loses nothing)
+STATUS_STYLE = {"ok": "green", "warn": "yellow", "critical": "bold red", "unknown": "magenta"}
+
+
+def _styled(cells, status):
+    return [Text(cells[0], style=STATUS_STYLE.get(status, ""))] + list(cells[1:])
 
 
 class ServicesTable(DataTable):
@@ -32,13 +39,13 @@ class ServicesTable(DataTable):
             selected = current[self.cursor_row] if current and 0 <= self.cursor_row < len(current) else None
             self.clear()
             for service in state.visible(problems_only):
-                self.add_row(*state.cells(service, compact), key=service["id"])
+                self.add_row(*_styled(state.cells(service, compact), service.get("status")), key=service["id"])
             if selected in wanted:
                 self.move_cursor(row=wanted.index(selected))
             return
         for service in state.visible(problems_only):
-            for label, value in zip(columns, state.cells(service, compact)):
-                if self.get_cell(service["id"], label) != value:
+            for label, value in zip(columns, _styled(state.cells(service, compact), service.get("status"))):
+                if str(self.get_cell(service["id"], label)) != str(value):
                     self.update_cell(service["id"], label, value, update_width=True)
 
     def selected_service(self):
