@@ -1,0 +1,253 @@
+"""What the simulated VPC *is*, apart from how it is served: the address plan, moto with
+the VPC, subnets and endpoints, DNS zone data, and how simulated AWS answers a request.
+
+The loopback World (world.py) serves it from in-process servers; the root-only lab
+(vpce_doctor.lab) serves the same thing from network namespaces, unbound, dnsmasq and nginx.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
+from . import aws_answers
+from .dns_server import ZoneData
+from .scenarios import Scenario
+
+AZ_OCTET = {"a": 1, "b": 2, "c": 3}
+ACCOUNT = "123456789012"  # moto's default account
+CLUSTER_HOST = "0123456789ABCDEF0123456789ABCDEF.gr7.{region}.eks.{dns_suffix}"
+
+
+@dataclass(frozen=True)
+class AddressPlan:
+    vpc_cidr: str
+    subnet_prefix: str  # subnets are <prefix>.<AZ octet>.0/24
+    vpc_resolver_ip: str
+    corporate_resolver_ip: str
+    imds_ip: str
+    cluster_ip: str
+    node_ip: str
+    public_prefixes: Tuple[str, ...]  # /24s that stand for the internet
+    allow_net: Tuple[str, ...]
+
+    def public_address(self, name: str) -> str:
+        digest = hashlib.sha256(name.encode()).digest()
+        return "%s.%d" % (self.public_prefixes[digest[1] % len(self.public_prefixes)], 10 + digest[0] % 240)
+
+    def subnet(self, letter: str) -> str:
+        return "%s.%d.0/24" % (self.subnet_prefix, AZ_OCTET[letter])
+
+
+# Everything inside 127.0.0.0/8: the demo and the loopback tests, no root needed.
+LOOPBACK = AddressPlan(vpc_cidr="127.10.0.0/16", subnet_prefix="127.10", vpc_resolver_ip="127.10.0.2",
+                       corporate_resolver_ip="127.10.0.53", imds_ip="127.10.0.254", cluster_ip="127.10.1.100",
+                       node_ip="127.10.1.10", public_prefixes=("127.203.0",), allow_net=("127.0.0.0/8",))
+# The lab's namespaces: a VPC in shared address space, AWS's "public" side in the TEST-NET ranges.
+LAB = AddressPlan(vpc_cidr="100.64.0.0/16", subnet_prefix="100.64", vpc_resolver_ip="169.254.169.253",
+                  corporate_resolver_ip="100.64.0.53", imds_ip="169.254.169.254", cluster_ip="100.64.1.100",
+                  node_ip="100.64.1.10", public_prefixes=("192.0.2", "198.51.100", "203.0.113"),
+                  allow_net=("100.64.0.0/16", "169.254.169.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+
+
+class SimulatedAws:
+    def __init__(self, scenario: Scenario, plan: AddressPlan = LOOPBACK):
+        self.scenario, self.plan = scenario, plan
+        self.region = scenario.region
+        self.partition = partition_for_region(scenario.region)
+        self.specs: Dict[str, ServiceSpec] = {s.id: s for s in load_catalogue()}
+        self.eni_addresses: Dict[str, List[Tuple[str, str]]] = {}  # service -> [(ip, az letter)]
+        self.vpce_records: Dict[str, List[str]] = {}  # vpce-... names -> addresses
+        self.vpc_id: Optional[str] = None
+        self.subnet_ids: Dict[str, str] = {}
+        # every request that reached simulated AWS: (service, action) -- the read-only test reads it
+        self.requests: List[Tuple[str, str]] = []
+        self.moto = None
+
+    def start(self) -> "SimulatedAws":
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is noise here
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        self.moto_address = self.moto.get_host_and_port()
+        aws_answers.forward(self.moto_address, "POST", "/moto-api/reset", {"Host": "motoapi.amazonaws.com"}, b"")
+        self._build_aws_side()
+        return self
+
+    def stop(self) -> None:
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+    def hostnames(self, service_id: str) -> List[str]:
+        return self.specs[service_id].hostnames(self.region, self.partition, ACCOUNT)
+
+    @property
+    def cluster_host(self) -> str:
+        return CLUSTER_HOST.format(region=self.region, dns_suffix=self.partition.dns_suffix).lower()
+
+    def cluster_url(self) -> Optional[str]:
+        return "https://%s" % self.cluster_host if self.scenario.cluster_endpoint else None
+
+    def public_address(self, name: str) -> str:
+        return self.plan.public_address(name)
+
+    def reachable_public_addresses(self) -> List[str]:
+        """With an S3 gateway endpoint, S3's public addresses are routed to it."""
+        if not (self.scenario.s3_gateway and "s3" in self.scenario.services):
+            return []
+        return sorted({self.public_address(n) for n in self.hostnames("s3")})
+
+    def corporate_zone(self, vpc_resolver: Tuple[str, int]) -> ZoneData:
+        sc = self.scenario
+        if sc.node_dns == "public":
+            return ZoneData(public_domains=self._public_domains(), public_answer=self.public_address,
+                            known_names=self.known_names())
+        zone = ZoneData(forward_to=vpc_resolver)
+        for service_id, how in sc.corporate_overrides.items():
+            for name in self.hostnames(service_id)[:1]:
+                if how == "nxdomain":
+                    zone.nxdomain.append(name)
+                else:
+                    zone.records[name] = [self.public_address(name)]
+        return zone
+
+    def _ec2(self):
+        import boto3
+
+        return boto3.client("ec2", region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
+                            aws_access_key_id="demo", aws_secret_access_key="demo")
+
+    def _build_aws_side(self) -> None:
+        """Endpoints are created in moto first, then given the addresses and realistic DNS
+        names the simulated network uses, so DescribeVpcEndpoints agrees with DNS."""
+        from moto.backends import get_backend
+
+        sc = self.scenario
+        ec2 = self._ec2()
+        self.vpc_id = ec2.create_vpc(CidrBlock=self.plan.vpc_cidr)["Vpc"]["VpcId"]
+        self.subnet_ids = {}
+        for letter, octet in AZ_OCTET.items():
+            self.subnet_ids[letter] = ec2.create_subnet(VpcId=self.vpc_id, CidrBlock=self.plan.subnet(letter),
+                                                        AvailabilityZone=self.region + letter)["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="vpce-https", Description="443 from the VPC",
+                                          VpcId=self.vpc_id)["GroupId"]
+        backend = get_backend("ec2")[ACCOUNT][self.region]
+        next_host = {letter: 20 for letter in AZ_OCTET}
+        for service_id in sc.endpoints:
+            if service_id not in sc.services:
+                continue
+            azs = sc.eni_azs.get(service_id, ("a", "b"))
+            name = self.specs[service_id].endpoint_service_name(self.region, self.partition)
+            endpoint = ec2.create_vpc_endpoint(
+                VpcId=self.vpc_id, ServiceName=name, VpcEndpointType="Interface",
+                SubnetIds=[self.subnet_ids[a] for a in azs], SecurityGroupIds=[group],
+                PrivateDnsEnabled=service_id not in sc.private_dns_off)["VpcEndpoint"]
+            addresses = []
+            for eni_id, letter in zip(endpoint["NetworkInterfaceIds"], azs):
+                ip = "%s.%d.%d" % (self.plan.subnet_prefix, AZ_OCTET[letter], next_host[letter])
+                next_host[letter] += 1
+                eni = backend.enis[eni_id]
+                eni.private_ip_address = ip
+                eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": ip}]
+                addresses.append((ip, letter))
+            self.eni_addresses[service_id] = addresses
+            backend.vpc_end_points[endpoint["VpcEndpointId"]].dns_entries = self._vpce_names(
+                endpoint["VpcEndpointId"], service_id, addresses)
+        if sc.s3_gateway and "s3" in sc.services:
+            table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}])
+            ec2.create_vpc_endpoint(VpcId=self.vpc_id, VpcEndpointType="Gateway",
+                                    ServiceName=self.specs["s3"].endpoint_service_name(self.region, self.partition),
+                                    RouteTableIds=[t["RouteTableId"] for t in table["RouteTables"]])
+
+    def _vpce_names(self, endpoint_id: str, service_id: str, addresses) -> List[Dict[str, str]]:
+        """Regional and per-AZ names as AWS spells them; recorded for the VPC resolver too."""
+        base = "%s-%s" % (endpoint_id, hashlib.sha256(endpoint_id.encode()).hexdigest()[:8])
+        zone = "%s.%s.vpce.%s" % (service_id, self.region, self.partition.dns_suffix)
+        regional = "%s.%s" % (base, zone)
+        self.vpce_records[regional] = [ip for ip, _ in addresses]
+        entries = [{"dns_name": regional, "hosted_zone_id": "Z7HUB22UULQXV"}]
+        for ip, letter in addresses:
+            zonal = "%s-%s%s.%s" % (base, self.region, letter, zone)
+            self.vpce_records[zonal] = [ip]
+            entries.append({"dns_name": zonal, "hosted_zone_id": "Z7HUB22UULQXV"})
+        return entries
+
+    def vpc_zone(self) -> ZoneData:
+        records: Dict[str, List[str]] = dict(self.vpce_records)
+        for service_id, addresses in self.eni_addresses.items():
+            if service_id not in self.scenario.private_dns_off:
+                for host in self.hostnames(service_id):
+                    records[host] = [ip for ip, _ in addresses]
+        if self.scenario.cluster_endpoint == "private":
+            records[self.cluster_host] = [self.plan.cluster_ip]
+        return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
+                        known_names=self.known_names())
+
+    def known_names(self) -> Tuple[str, ...]:
+        return tuple(h for s in self.scenario.services for h in self.hostnames(s)) + (self.cluster_host,)
+
+    def _public_domains(self) -> Tuple[str, ...]:
+        return (self.partition.dns_suffix, self.partition.api_suffix)
+
+    def aws_clock(self) -> float:
+        return time.time() + self.scenario.aws_clock_offset
+
+    def service_for_host(self, host: str) -> Optional[str]:
+        for service_id in self.scenario.services:
+            if host in self.hostnames(service_id):
+                return service_id
+        return None
+
+    def route(self, server_ip, method, path, headers, body):
+        sc = self.scenario
+        host = next((v for k, v in headers.items() if k.lower() == "host"), "").rsplit(":", 1)[0]
+        if host == self.cluster_host:
+            return 401, {"Content-Type": "application/json"}, b'{"kind":"Status","code":401}'
+        service_id = self.service_for_host(host)
+        if service_id is None:
+            return 404, {"Content-Type": "text/plain"}, b"no such service here"
+        probe = self.specs[service_id].probe
+        self.requests.append((service_id, aws_answers.action_of(method, path, headers, body)))
+        protocol = probe.get("protocol", {"ecr.dkr": "registry", "s3": "s3"}.get(service_id, "json"))
+        action = "%s:%s" % (probe.get("signing_name", service_id.split(".")[0]), probe["operation"])
+        skew, stamp = aws_answers.request_skew(headers, self.aws_clock())
+        if skew is not None and abs(skew) > 300:
+            return aws_answers.skew_error(protocol, stamp, self.aws_clock())
+        if service_id in sc.policy_deny:
+            return aws_answers.policy_denial(protocol, action, ACCOUNT)
+        if service_id in sc.identity_deny:
+            return aws_answers.identity_denial(protocol, action, ACCOUNT)
+        if service_id == "ecr.dkr":
+            return aws_answers.registry_base()
+        if service_id == "s3":
+            return aws_answers.layer_bucket()
+        if probe["kind"] == "http":
+            return aws_answers.service_root()
+        return aws_answers.forward(self.moto_address, method, path, headers, body)
+
+    def imds_facts(self) -> Dict[str, object]:
+        return {"region": self.region, "availabilityZone": self.region + "a", "instanceId": "i-0123456789abcdef0",
+                "accountId": ACCOUNT, "privateIp": self.plan.node_ip, "vpc_id": self.vpc_id,
+                "subnet_id": self.subnet_ids["a"], "vpc_cidrs": [self.plan.vpc_cidr], "role": "eks-node-role"}
+
+    def make_tls_material(self, directory: str) -> None:
+        import trustme
+
+        suffix = "%s.%s" % (self.region, self.partition.dns_suffix)
+        names = ["*.%s" % suffix, "*.ecr.%s" % suffix, "*.dkr.ecr.%s" % suffix, "*.s3.%s" % suffix,
+                 "s3.%s" % suffix, "*.%s.%s" % (self.region, self.partition.api_suffix),
+                 "*.gr7.%s.eks.%s" % (self.region, self.partition.dns_suffix)]
+        # ECDSA: handshakes cost the in-process servers a fraction of RSA's CPU.
+        self.ca = trustme.CA(organization_name="vpce-doctor simulated AWS", key_type=trustme.KeyType.ECDSA)
+        self.ca_path = os.path.join(directory, "ca.pem")
+        self.ca.cert_pem.write_to_path(self.ca_path)
+        self.server_cert = self.ca.issue_cert(*names)
+        rogue = trustme.CA(organization_name="TLS inspection appliance", key_type=trustme.KeyType.ECDSA)
+        self.rogue_cert = rogue.issue_cert(*names)
