@@ -24,16 +24,22 @@ $(VENV)/.test: $(VENV)/.demo
 demo: $(VENV)/.demo
 	$(VENV)/bin/vpce-doctor demo --scenario $(SCENARIO)
 
-# dnsmasq: the integration tests' real DNS server; tmux: the TUI's end-to-end test terminal.
+# Debian packages the tests run for real: dnsmasq (DNS), tmux (the TUI's end-to-end terminal), and for the
+# root-only lab: unbound (VPC resolver), nginx (TLS on endpoint ENIs), dig, curl, iproute2 (namespaces).
+# The aws CLI for the lab's self-check goes in its own virtualenv (it pins its own botocore).
 system-deps:
 	@missing=; \
-	{ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ]; } || missing="$$missing dnsmasq-base"; \
-	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	for tool in dnsmasq:dnsmasq-base tmux:tmux unbound:unbound nginx:nginx-light dig:dnsutils curl:curl ip:iproute2; do \
+	  cmd=$${tool%%:*}; pkg=$${tool#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@[ -x .venv-awscli/bin/aws ] || { $(PYTHON) -m venv .venv-awscli && \
+	  .venv-awscli/bin/pip install -q --disable-pip-version-check awscli; }
 
 test: test-main test-py39
 
@@ -57,4 +63,4 @@ test-py39: system-deps
 	$(VENV39)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(VENV39) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV39) .venv-awscli build src/*.egg-info .pytest_cache

@@ -25,6 +25,7 @@ def run_demo(args) -> int:
     if args.format == "text" and not interactive:
         sys.stdout.write("Simulated VPC: %s\n  %s\n\n" % (scenario.name, scenario.description))
         sys.stdout.flush()
+    _exit_cleanly_on_signals()
     with World(scenario) as world:
         settings = world.settings(timeout=args.timeout)
         if interactive:
@@ -34,3 +35,14 @@ def run_demo(args) -> int:
                                                        credentials_provider=world.credentials_provider(settings)))
         report = run(settings, credentials_provider=world.credentials_provider(settings))
         return emit(report.to_dict(), args.format, None, report.exit_code)
+
+
+def _exit_cleanly_on_signals() -> None:
+    """A closed SSH session (SIGHUP) or a kill (SIGTERM) still runs the World's teardown."""
+    import signal
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)

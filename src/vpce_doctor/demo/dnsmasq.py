@@ -65,10 +65,14 @@ class Dnsmasq:
             args.append("--user=root")
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # a dnsmasq that never became ready is still ours to stop
+            raise
         return self
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self) -> None:  # bounded: 10 s
         query = dns.message.make_query(READY_NAME, "A")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

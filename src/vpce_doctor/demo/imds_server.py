@@ -56,9 +56,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class ImdsServer:
-    def __init__(self, address: str, facts: Dict[str, Any], mode: str = "v2"):
+    def __init__(self, address: str, facts: Dict[str, Any], mode: str = "v2", port: int = 0):
         self.address, self.mode = address, mode
-        self.port = 0
+        self.port = port
         self.credentials = {
             "Code": "Success", "Type": "AWS-HMAC",
             "AccessKeyId": "ASIA" + _random(string.ascii_uppercase + "234567", 16),
@@ -87,10 +87,10 @@ class ImdsServer:
     def start(self) -> "ImdsServer":
         if self.mode == "down":
             # Nothing answers: connects time out as when IMDS is disabled behind a firewall.
-            self._blackhole = Blackhole(self.address, 0).start()
+            self._blackhole = Blackhole(self.address, self.port).start()
             self.port = self._blackhole.port
             return self
-        self._server = _Server((self.address, 0), _Handler)
+        self._server = _Server((self.address, self.port), _Handler)
         self._server.mode, self._server.paths, self._server.tokens = self.mode, self.paths, set()
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()

@@ -1,0 +1,94 @@
+"""The lab's AWS side, run inside the vpc namespace: moto (server mode) with the VPC and
+its endpoints, the HTTP backend nginx proxies every endpoint to, and IMDS on
+169.254.169.254:80. It writes what it built to facts.json, then serves until SIGTERM.
+
+    python -m vpce_doctor.lab.backend SCENARIO WORKDIR BACKEND_PORT
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ..demo.aws_side import LAB, SimulatedAws
+from ..demo.imds_server import ImdsServer
+from ..demo.scenarios import SCENARIOS
+
+
+class _Backend(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _serve(self):
+        aws = self.server.aws
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items()}
+        try:
+            status, out_headers, out_body = aws.route(self.headers.get("X-Endpoint-Address", ""), self.command,
+                                                      self.path, headers, body)
+        except Exception as exc:
+            status, out_headers, out_body = 500, {"Content-Type": "text/plain"}, ("lab error: %s" % exc).encode()
+        if aws.requests:
+            with open(self.server.requests_log, "a") as log:
+                log.write(json.dumps(aws.requests[-1]) + "\n")
+        self.send_response(status)
+        for key, value in out_headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(out_body)))
+        self.end_headers()
+        self.wfile.write(out_body)
+
+    do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _serve
+
+    def date_time_string(self, timestamp=None):
+        return super().date_time_string(self.server.aws.aws_clock())  # nginx passes this Date on
+
+
+def main(argv) -> int:
+    scenario_name, workdir, port = argv[0], argv[1], int(argv[2])
+    aws = SimulatedAws(SCENARIOS[scenario_name], LAB)
+    aws.make_tls_material(workdir)
+    aws.start()
+    for name, cert in (("server", aws.server_cert), ("rogue", aws.rogue_cert)):
+        cert.private_key_pem.write_to_path(os.path.join(workdir, "%s-key.pem" % name))
+        cert.cert_chain_pems[0].write_to_path(os.path.join(workdir, "%s-cert.pem" % name))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Backend)
+    server.daemon_threads = True
+    server.aws, server.requests_log = aws, os.path.join(workdir, "requests.log")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    imds = None
+    if aws.scenario.imds != "down":
+        imds = ImdsServer(LAB.imds_ip, aws.imds_facts(), mode=aws.scenario.imds, port=80).start()
+    facts = {
+        "vpc_id": aws.vpc_id, "subnet_ids": aws.subnet_ids, "eni_addresses": aws.eni_addresses,
+        "vpc_zone": aws.vpc_zone().records, "known_names": list(aws.known_names()),
+        "public": {n: aws.public_address(n) for n in aws.known_names()},
+        "reachable_public": aws.reachable_public_addresses(), "cluster_host": aws.cluster_host,
+        "cluster_url": aws.cluster_url(), "dns_suffix": aws.partition.dns_suffix,
+        "api_suffix": aws.partition.api_suffix,
+        "secrets": [imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")] if imds else [],
+        "hostnames": {s: aws.hostnames(s) for s in aws.scenario.services},
+    }
+    tmp = os.path.join(workdir, "facts.json.tmp")
+    with open(tmp, "w") as handle:
+        json.dump(facts, handle)
+    os.replace(tmp, os.path.join(workdir, "facts.json"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    stop.wait(3600)  # bounded: a lab never outlives an hour even if its owner vanished
+    server.shutdown()
+    if imds:
+        imds.stop()
+    aws.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,222 @@
+"""Lab(scenario): build the namespaces, start the servers, run vpce-doctor in the node
+namespace, and tear everything down again, failure or not."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+from ..demo.aws_side import LAB, SimulatedAws
+from ..demo.dnsmasq import render_config as dnsmasq_conf
+from ..demo.scenarios import Scenario
+from ..demo.world import start_fake_kubelet
+from . import configs
+from .netns import Namespaces, netns_exec, sweep_stale
+
+BACKEND_PORT = 8081
+VPC_PLUS_TWO = "100.64.0.2"
+
+
+class LabUnavailable(Exception):
+    """Not root, or a tool the lab needs is missing."""
+
+
+def require_tools() -> None:
+    if os.geteuid() != 0:
+        raise LabUnavailable("the lab needs root (network namespaces)")
+    missing = [t for t in ("ip", "unbound", "dnsmasq", "nginx", "dig", "curl") if not _which(t)]
+    if missing:
+        raise LabUnavailable("missing: %s (make test installs them)" % ", ".join(missing))
+
+
+def _which(tool: str) -> Optional[str]:
+    return shutil.which(tool) or next((p for p in ("/usr/sbin/" + tool, "/sbin/" + tool) if os.path.exists(p)), None)
+
+
+class Lab:
+    def __init__(self, scenario: Scenario, tag: Optional[str] = None):
+        self.scenario = scenario
+        self.plan = LAB
+        self.model = SimulatedAws(scenario, LAB)  # for zones and names; moto runs in the backend process
+        self.ns = Namespaces(tag or scenario.name.replace("-", "")[:10])
+        self.workdir = tempfile.mkdtemp(prefix="vpce-doctor-lab-")
+        os.chmod(self.workdir, 0o755)
+        self.processes: List[subprocess.Popen] = []
+        self.kubelet: Optional[subprocess.Popen] = None
+        self.facts: Dict = {}
+
+    def __enter__(self) -> "Lab":
+        require_tools()
+        sweep_stale()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- building ----------------------------------------------------------------------
+    def _spawn(self, name: str, argv: List[str]) -> subprocess.Popen:
+        log = open(os.path.join(self.workdir, "%s.log" % name), "wb")
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        process.lab_name = name
+        self.processes.append(process)
+        return process
+
+    def _log_tail(self, name: str) -> str:
+        try:
+            with open(os.path.join(self.workdir, "%s.log" % name), errors="replace") as handle:
+                return handle.read()[-800:]
+        except OSError:
+            return ""
+
+    def start(self) -> None:
+        sc, plan, ns = self.scenario, self.plan, self.ns
+        ns.create()
+        ns.wire(plan.node_ip, list(plan.public_prefixes))
+        for address, up in ((plan.imds_ip, sc.imds != "down"), (plan.vpc_resolver_ip, not sc.vpc_resolver_down),
+                            (VPC_PLUS_TWO, not sc.vpc_resolver_down), (plan.corporate_resolver_ip, True)):
+            (ns.serve_address if up else ns.drop_address)(address)
+        backend = self._spawn("backend", netns_exec(ns.vpc, [sys.executable, "-m", "vpce_doctor.lab.backend", sc.name,
+                                                              self.workdir, str(BACKEND_PORT)]))
+        self.facts = self._wait_for_facts(backend)
+        servers = []
+        for service_id, addresses in self.facts["eni_addresses"].items():
+            cert = "rogue" if service_id in sc.untrusted_tls else "server"
+            for address, letter in addresses:
+                if letter in sc.sg_drop_443.get(service_id, ()):
+                    ns.drop_address(address)
+                else:
+                    ns.serve_address(address)
+                    servers.append((address, cert))
+        for address in self.facts["reachable_public"]:
+            ns.serve_address(address)
+            servers.append((address, "server"))
+        if sc.cluster_endpoint == "private":
+            ns.serve_address(plan.cluster_ip)
+            servers.append((plan.cluster_ip, "server"))
+        self._write("nginx.conf", configs.nginx_conf(self.workdir, BACKEND_PORT, servers))
+        self._spawn("nginx", netns_exec(ns.vpc, [_which("nginx"), "-c", self._path("nginx.conf"), "-p", self.workdir]))
+        if not sc.vpc_resolver_down:
+            records = dict(self.facts["vpc_zone"])
+            for name, address in self.facts["public"].items():
+                records.setdefault(name, [address])
+            zones = (self.facts["dns_suffix"], self.facts["api_suffix"])
+            self._write("unbound.conf", configs.unbound_conf(self.workdir, [plan.vpc_resolver_ip, VPC_PLUS_TWO],
+                                                             records, zones))
+            self._spawn("unbound", netns_exec(ns.vpc, [_which("unbound"), "-d", "-c", self._path("unbound.conf")]))
+        corporate = self.model.corporate_zone((plan.vpc_resolver_ip, 53))
+        self._write("dnsmasq.conf", dnsmasq_conf(plan.corporate_resolver_ip, 53, corporate))
+        self._spawn("dnsmasq", netns_exec(ns.vpc, [_which("dnsmasq"), "--keep-in-foreground", "--user=root",
+                                                   "--pid-file=", "--conf-file=" + self._path("dnsmasq.conf")]))
+        ns.set_node_resolv_conf([plan.vpc_resolver_ip] if sc.node_dns == "vpc" else [plan.corporate_resolver_ip])
+        if sc.kubelet_env is not None:
+            self.kubelet = start_fake_kubelet(sc.kubelet_env)
+        self._wait_ready(servers)
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.workdir, name)
+
+    def _write(self, name: str, text: str) -> None:
+        with open(self._path(name), "w") as handle:
+            handle.write(text)
+
+    def _wait_for_facts(self, backend: subprocess.Popen) -> Dict:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if os.path.exists(self._path("facts.json")):
+                with open(self._path("facts.json")) as handle:
+                    return json.load(handle)
+            if backend.poll() is not None:
+                raise RuntimeError("lab backend exited: %s" % self._log_tail("backend"))
+            time.sleep(0.1)
+        raise RuntimeError("lab backend wrote no facts within 60 s: %s" % self._log_tail("backend"))
+
+    def _wait_ready(self, servers) -> None:
+        """Bounded: each server must answer within 15 s, or the lab says which did not."""
+        checks = []
+        if not self.scenario.vpc_resolver_down:
+            checks.append(("unbound", ["dig", "+time=1", "+tries=1", "@" + self.plan.vpc_resolver_ip,
+                                       self.facts["known_names"][0]]))
+        checks.append(("dnsmasq", ["dig", "+time=1", "+tries=1", "@" + self.plan.corporate_resolver_ip,
+                                   "ready.vpce-doctor.invalid"]))
+        if servers:
+            checks.append(("nginx", ["curl", "-sk", "-o", "/dev/null", "--max-time", "1",
+                                     "https://%s/" % servers[0][0]]))
+        for name, argv in checks:
+            deadline = time.monotonic() + 15
+            while True:
+                done = subprocess.run(netns_exec(self.ns.node, argv), capture_output=True, text=True, timeout=10)
+                if done.returncode == 0 and "status: NOERROR" in done.stdout or (name == "nginx" and done.returncode == 0):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("lab %s not ready: %s %s" % (name, done.stdout[-300:], self._log_tail(name)))
+                time.sleep(0.1)
+
+    # --- using ----------------------------------------------------------------------------
+    @property
+    def ca_path(self) -> str:
+        return self._path("ca.pem")
+
+    @property
+    def secrets(self) -> List[str]:
+        return list(self.facts.get("secrets") or [])
+
+    def doctor_args(self, timeout: float = 1.0) -> List[str]:
+        """vpce-doctor's production defaults (169.254.169.253, 169.254.169.254, /etc/resolv.conf,
+        443) plus the lab CA and the allow-list that keeps every probe inside the lab."""
+        sc = self.scenario
+        args = ["--ca-bundle", self.ca_path, "--services", ",".join(sc.services), "--timeout", str(timeout)]
+        for net in self.plan.allow_net:
+            args += ["--allow-net", net]
+        if sc.kubelet_env is None:
+            args.append("--no-process-scan")
+        if self.facts.get("cluster_url"):
+            args += ["--cluster-endpoint", self.facts["cluster_url"]]
+        if sc.imds == "down":
+            args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", "123456789012"]
+        return args
+
+    def in_node(self, argv: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
+        """Run argv in the node namespace, after proving that is where it lands."""
+        if self.ns.identify(self.ns.node) != self.ns.node:
+            raise RuntimeError("refusing to run: not inside the lab's node namespace")
+        return subprocess.run(netns_exec(self.ns.node, argv), capture_output=True, text=True, env=env, timeout=timeout)
+
+    def run_doctor(self, args: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
+        return self.in_node([sys.executable, "-m", "vpce_doctor", "check"] + list(args), env=env, timeout=timeout)
+
+    def requests(self) -> List[List[str]]:
+        try:
+            with open(self._path("requests.log")) as handle:
+                return [json.loads(line) for line in handle if line.strip()]
+        except OSError:
+            return []
+
+    # --- tearing down -----------------------------------------------------------------------
+    def stop(self) -> None:
+        if self.kubelet is not None:
+            self.kubelet.kill()
+            self.kubelet.wait(timeout=5)
+            self.kubelet = None
+        for process in reversed(self.processes):  # only what this lab started, by PID
+            if process.poll() is None:
+                process.terminate()
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self.processes = []
+        self.ns.destroy()
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,91 @@
+"""The lab: every scenario in network namespaces with real unbound, dnsmasq and nginx,
+vpce-doctor run in the node namespace with its production defaults. Root only."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from vpce_doctor.agent.model import EXIT_CODES
+from vpce_doctor.demo.scenarios import SCENARIOS
+from vpce_doctor.lab.lab import Lab, LabUnavailable, require_tools
+from vpce_doctor.lab.netns import PREFIX, sweep_stale
+from vpce_doctor.lab.selfcheck import prove
+
+from ..conftest import clean_env
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab_possible():
+    try:
+        require_tools()
+    except LabUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail("the lab must run in CI: %s" % exc)
+        pytest.skip("lab not possible here: %s" % exc)
+
+
+def lab_namespaces():
+    listing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in listing.splitlines() if line.startswith(PREFIX + "-%d-" % os.getpid())]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_in_the_lab(name, report_validator):
+    scenario = SCENARIOS[name]
+    with Lab(scenario) as lab:
+        problems = prove(lab)
+        assert not problems, "the lab does not behave as the scenario says (a lab bug):\n" + "\n".join(problems)
+        done = lab.run_doctor(["--format", "json"] + lab.doctor_args(timeout=1.0), env=clean_env())
+        secrets = lab.secrets
+        requests = lab.requests()
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    report_validator(report)
+    assert sorted((f["code"], f["service"] or "") for f in report["findings"]) == \
+        sorted((code, service or "") for code, service in scenario.expect)
+    assert report["status"] == scenario.expect_status and done.returncode == EXIT_CODES[scenario.expect_status]
+    # production defaults were used: the real VPC resolver address and the node's resolv.conf
+    assert report["node"]["resolvers"]["vpc"] == "169.254.169.253"
+    assert report["node"]["resolvers"]["custom"] == (["169.254.169.253"] if scenario.node_dns == "vpc" else ["100.64.0.53"])
+    for secret in secrets:
+        assert secret not in done.stdout and secret not in done.stderr
+    import re
+    read_only = re.compile(r"^(Describe|Get|List)[A-Z]|^GET |^POST /Get[A-Z]")
+    assert all(read_only.match(action) for _, action in requests), requests
+
+
+def test_self_check_catches_a_lab_that_differs_from_its_scenario():
+    with Lab(SCENARIOS["healthy"]) as lab:
+        lab.scenario = SCENARIOS["private-dns-off"]  # claim something the lab did not build
+        problems = prove(lab)
+    assert any("api.ecr.us-east-1.amazonaws.com: VPC resolver answered" in p for p in problems)
+
+
+def test_teardown_leaves_nothing_even_when_the_test_fails():
+    with pytest.raises(RuntimeError, match="boom"):
+        with Lab(SCENARIOS["healthy"]) as lab:
+            pids = [p.pid for p in lab.processes]
+            workdir, node = lab.workdir, lab.ns.node
+            assert lab_namespaces()
+            raise RuntimeError("boom")
+    assert lab_namespaces() == []
+    assert not os.path.exists(workdir) and not os.path.exists("/etc/netns/%s" % node)
+    for pid in pids:
+        assert not os.path.exists("/proc/%d" % pid) or open("/proc/%d/stat" % pid).read().split()[2] == "Z"
+
+
+def test_sweep_removes_what_a_killed_run_left():
+    stale = "%s-999999-stale-vpc" % PREFIX  # pid 999999 does not exist
+    subprocess.run(["ip", "netns", "add", stale], check=True)
+    sleeper = subprocess.Popen(["ip", "netns", "exec", stale, "sleep", "300"])
+    try:
+        assert stale in sweep_stale()
+        sleeper.wait(timeout=5)  # the sweep stopped what ran inside
+        assert stale not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+        subprocess.run(["ip", "netns", "del", stale], capture_output=True)
