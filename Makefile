@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Python 3.9 is the oldest we support (Amazon Linux 2023); pyenv provides it on our machines.
 PY39 ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.9\.' | tail -n 1)
 
-.PHONY: demo test test-main test-py39 system-deps clean
+.PHONY: demo test test-main test-py39 system-deps bench clean
 
 $(VENV)/.demo: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { echo "need python >= 3.9"; exit 1; }
@@ -61,6 +61,10 @@ test-py39: system-deps
 	  touch $(VENV39)/.test; \
 	fi; \
 	$(VENV39)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Measures on the lab (root) and writes BENCHMARKS.md; not a pass/fail test.
+bench: system-deps $(VENV)/.test
+	$(VENV)/bin/python bench/run.py
 
 clean:
 	rm -rf $(VENV) $(VENV39) .venv-awscli build src/*.egg-info .pytest_cache

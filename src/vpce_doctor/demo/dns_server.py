@@ -90,6 +90,7 @@ class _UdpServer(socketserver.ThreadingUDPServer):
 
 class _TcpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
+    request_queue_size = 128
     allow_reuse_address = True
 
 

@@ -18,6 +18,11 @@ from ..demo.imds_server import ImdsServer
 from ..demo.scenarios import SCENARIOS
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # nginx opens one upstream connection per request; 5 drops SYNs (1 s stalls)
+
+
 class _Backend(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -59,8 +64,7 @@ def main(argv) -> int:
     for name, cert in (("server", aws.server_cert), ("rogue", aws.rogue_cert)):
         cert.private_key_pem.write_to_path(os.path.join(workdir, "%s-key.pem" % name))
         cert.cert_chain_pems[0].write_to_path(os.path.join(workdir, "%s-cert.pem" % name))
-    server = ThreadingHTTPServer(("127.0.0.1", port), _Backend)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", port), _Backend)
     server.aws, server.requests_log = aws, os.path.join(workdir, "requests.log")
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     imds = None
