@@ -159,3 +159,37 @@ def test_registry_without_account_id_is_skipped_with_a_reason(healthy, monkeypat
     assert dkr["status"] == "unknown"
     assert {c["state"] for c in dkr["checks"]} == {"skipped"} and "--account-id" in dkr["checks"][0]["error"]
     assert report.status == "unknown" and report.exit_code == 3
+
+
+class JudgesItself:
+    id = "ntp_source"
+    scope = "node"
+    title = "an outside check that judges its own evidence"
+
+    def run(self, ctx, service=None):
+        return {"source": "pool.example"}
+
+    def findings(self, evidence, facts, service):
+        from vpce_doctor.agent.model import Finding, Remediation
+
+        return [Finding("ntp_not_amazon", "warning", None, "NTP source is %s" % evidence["source"],
+                        Remediation("use 169.254.169.123"))]
+
+
+class JudgeCrashes(JudgesItself):
+    id = "judge_crashes"
+
+    def findings(self, evidence, facts, service):
+        raise ValueError("cannot judge")
+
+
+def test_outside_checks_judge_their_evidence_and_a_crashing_judge_is_visible(healthy, report_validator):
+    settings = healthy.settings(timeout=0.5, services=("sts",))
+    report = run(settings, checks=load_checks({}) + [JudgesItself(), JudgeCrashes()],
+                 credentials_provider=healthy.credentials_provider(settings))
+    data = report.to_dict()
+    report_validator(data)
+    assert [f["code"] for f in data["findings"]] == ["ntp_not_amazon"]
+    crashed = [c for c in data["checks"] if c["check"] == "judge_crashes.findings"]
+    assert crashed and crashed[0]["state"] == "error" and "cannot judge" in crashed[0]["error"]
+    assert data["status"] == "warn"

@@ -1,6 +1,5 @@
 """The TUI with Pilot: navigation, detail, filter, export, re-run, view, and SVG snapshots."""
 import json
-import os
 import time
 from pathlib import Path
 

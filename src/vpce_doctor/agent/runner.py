@@ -143,7 +143,9 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
             id=spec.id, endpoint_type=spec.endpoint_type, endpoint_service_name=_service_name(ctx, node, spec),
             hostname=ctx.hostnames(spec)[0] if ctx.hostnames(spec) else "", required=spec.always_required or bool(needed.get(spec.id)),
             dns=_evidence(own, "dns", spec.id), tls=_evidence(own, "tls", spec.id), api=_evidence(own, "api", spec.id))
-        findings = verdicts.service_findings(evidence, node) + _outside_findings(by_id, own, facts, spec)
+        judged, judge_errors = _outside_findings(by_id, own, facts, spec)
+        own = own + judge_errors
+        findings = verdicts.service_findings(evidence, node) + judged
         failed = [r for r in own if not r.ok]
         status = worst_status([severity_status(f.severity) for f in findings]) if findings else (
             STATUS_UNKNOWN if failed else STATUS_OK)
@@ -156,7 +158,9 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
             probes={"dns": list(evidence.dns or []), "tls": list(evidence.tls or []), "api": evidence.api or {}},
             checks=own))
     node_results = [r for r in results if r.service is None]
-    node_found = verdicts.node_findings(node) + [f for r in node_results for f in _outside_findings(by_id, [r], facts, None)]
+    judged, judge_errors = _outside_findings(by_id, node_results, facts, None)
+    node_results = node_results + judge_errors
+    node_found = verdicts.node_findings(node) + judged
     all_findings = node_found + all_findings
     statuses = [severity_status(f.severity) for f in all_findings] + [s.status for s in service_reports]
     statuses += [STATUS_UNKNOWN for r in node_results if not r.ok]
@@ -172,15 +176,18 @@ def _service_name(ctx: CheckContext, node, spec: ServiceSpec) -> str:
     return ctx.endpoint_service_name(spec)
 
 
-def _outside_findings(by_id, results: List[CheckResult], facts, spec) -> List[Finding]:
-    """Checks from outside the package may judge their own evidence."""
+def _outside_findings(by_id, results: List[CheckResult], facts, spec):
+    """Checks from outside the package may judge their own evidence. A judge that raises
+    becomes an error result of its own (its service turns unknown), never a silent gap."""
     found: List[Finding] = []
+    errors: List[CheckResult] = []
     for r in results:
-        check = by_id.get(r.check)
-        judge = getattr(check, "findings", None)
-        if judge is not None and r.ok:
-            try:
-                found += list(judge(r.evidence, facts, spec))
-            except Exception:
-                continue  # its evidence is in the report; a broken judge adds nothing
-    return found
+        judge = getattr(by_id.get(r.check), "findings", None)
+        if judge is None or not r.ok:
+            continue
+        try:
+            found += list(judge(r.evidence, facts, spec))
+        except Exception as exc:
+            errors.append(CheckResult(r.check + ".findings", r.service, "error", None,
+                                      "%s: %s" % (type(exc).__name__, exc)))
+    return found, errors

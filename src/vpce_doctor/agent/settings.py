@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from dataclasses import dataclass, fields
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .addresses import AddressError, parse_addr
 

@@ -2,7 +2,6 @@
 for the demo. The test suite runs the same zone data through real dnsmasq (dnsmasq.py)."""
 from __future__ import annotations
 
-import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
