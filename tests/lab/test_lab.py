@@ -89,3 +89,14 @@ def test_sweep_removes_what_a_killed_run_left():
         if sleeper.poll() is None:
             sleeper.kill()
         subprocess.run(["ip", "netns", "del", stale], capture_output=True)
+
+
+def test_delay_relay_adds_the_round_trip_it_is_asked_for():
+    """The bench's stand-in for tc netem, checked with dig's own timer."""
+    import re
+
+    with Lab(SCENARIOS["healthy"], tag="relay", one_way_delay=0.0) as lab:
+        lab.set_delay(0.05)
+        done = lab.in_node(["dig", "+time=2", "+tries=1", "@169.254.169.253", lab.facts["known_names"][0]])
+    rtt = int(re.search(r"Query time: (\d+) msec", done.stdout).group(1))
+    assert 95 <= rtt <= 250, done.stdout

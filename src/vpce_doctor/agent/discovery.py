@@ -63,6 +63,7 @@ def discover(settings: Settings, remaining) -> NodeFacts:
               "error": imds_facts.error, "iam_role": imds_facts.iam_role},
         components=tuple(components),
         discovery_notes=tuple(notes),
+        instance_credentials=imds_facts.role_credentials,
     )
 
 

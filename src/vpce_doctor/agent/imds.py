@@ -4,7 +4,7 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .addresses import NetworkGuard, NetworkNotAllowed
@@ -24,6 +24,16 @@ class ImdsFacts:
     vpc_cidrs: List[str] = field(default_factory=list)
     local_ipv4: Optional[str] = None
     iam_role: Optional[str] = None
+    # the instance role's credentials: handed to the signer, never put in a report
+    role_credentials: Optional["RoleCredentials"] = field(default=None, repr=False)
+
+
+class RoleCredentials(NamedTuple):
+    """What botocore's SigV4Auth reads: access_key, secret_key, token."""
+
+    access_key: str
+    secret_key: str
+    token: Optional[str]
 
 
 class _Refused(Exception):
@@ -67,7 +77,15 @@ class ImdsClient:
         raise _Refused("IMDS refused the token call (HTTP %d) and IMDSv1 is off" % status)
 
 
+def _lines(text: Optional[str]) -> List[str]:
+    return [line.strip() for line in (text or "").split() if line.strip()]
+
+
 def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
+    """Token, then two rounds of reads side by side: a round trip to IMDS costs the same
+    as a round trip to AWS, and discovery sits in front of every probe."""
+    from ..checks.context import run_parallel
+
     client = ImdsClient(endpoint, timeout, guard)
     facts = ImdsFacts(endpoint=client.endpoint)
     try:
@@ -76,24 +94,45 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
         facts.error = "%s: %s" % (type(exc).__name__, exc)
         return facts
     facts.reachable = True
+    remaining = lambda: timeout + 0.5  # noqa: E731 - each read has its own socket timeout too
+    document, mac, local_ipv4, roles = run_parallel([
+        lambda: client.get("/latest/dynamic/instance-identity/document"),
+        lambda: client.get("/latest/meta-data/mac"),
+        lambda: client.get("/latest/meta-data/local-ipv4"),
+        lambda: client.get("/latest/meta-data/iam/security-credentials/"),
+    ], remaining)
+    errors = [r for r in (document, mac, local_ipv4, roles) if isinstance(r, BaseException)]
+    mac = (mac or "").strip() if not isinstance(mac, BaseException) else ""
+    roles = _lines(roles) if not isinstance(roles, BaseException) else []
+    facts.iam_role = roles[0] if roles else None
+    base = "/latest/meta-data/network/interfaces/macs/%s/" % mac
+    second = run_parallel([
+        (lambda: client.get(base + "vpc-id")) if mac else (lambda: None),
+        (lambda: client.get(base + "subnet-id")) if mac else (lambda: None),
+        (lambda: client.get(base + "vpc-ipv4-cidr-blocks") or client.get(base + "vpc-ipv4-cidr-block")) if mac
+        else (lambda: None),
+        (lambda: client.get(base + "vpc-ipv6-cidr-blocks")) if mac else (lambda: None),
+        (lambda: client.get("/latest/meta-data/iam/security-credentials/" + facts.iam_role)) if facts.iam_role
+        else (lambda: None),
+    ], remaining)
+    errors += [r for r in second if isinstance(r, BaseException)]
+    vpc_id, subnet_id, cidrs, ipv6, role_credentials = [None if isinstance(r, BaseException) else r for r in second]
     try:
-        document = client.get("/latest/dynamic/instance-identity/document")
         if document:
             data = json.loads(document)
             facts.identity = {k: str(data[k]) for k in ("region", "availabilityZone", "instanceId", "accountId", "privateIp")
                               if data.get(k)}
-        mac = (client.get("/latest/meta-data/mac") or "").strip()
-        if mac:
-            base = "/latest/meta-data/network/interfaces/macs/%s/" % mac
-            facts.vpc_id = (client.get(base + "vpc-id") or "").strip() or None
-            facts.subnet_id = (client.get(base + "subnet-id") or "").strip() or None
-            cidrs = client.get(base + "vpc-ipv4-cidr-blocks") or client.get(base + "vpc-ipv4-cidr-block") or ""
-            facts.vpc_cidrs = [c.strip() for c in cidrs.split() if c.strip()]
-            ipv6 = client.get(base + "vpc-ipv6-cidr-blocks") or ""
-            facts.vpc_cidrs += [c.strip() for c in ipv6.split() if c.strip()]
-        facts.local_ipv4 = (client.get("/latest/meta-data/local-ipv4") or "").strip() or facts.identity.get("privateIp")
-        roles = client.get("/latest/meta-data/iam/security-credentials/")
-        facts.iam_role = roles.split()[0] if roles and roles.split() else None
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        facts.error = "IMDS answered the token call but a later read failed: %s: %s" % (type(exc).__name__, exc)
+        if role_credentials:
+            data = json.loads(role_credentials)
+            facts.role_credentials = RoleCredentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("Token"))
+    except (ValueError, KeyError) as exc:
+        errors.append(exc)
+    facts.vpc_id = (vpc_id or "").strip() or None
+    facts.subnet_id = (subnet_id or "").strip() or None
+    facts.vpc_cidrs = _lines(cidrs) + _lines(ipv6)
+    facts.local_ipv4 = (local_ipv4 or "").strip() if not isinstance(local_ipv4, BaseException) else None
+    facts.local_ipv4 = facts.local_ipv4 or facts.identity.get("privateIp")
+    if errors:
+        facts.error = "IMDS answered the token call but a later read failed: %s: %s" % (
+            type(errors[0]).__name__, errors[0])
     return facts

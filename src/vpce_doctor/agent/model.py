@@ -80,6 +80,8 @@ class NodeFacts:
     imds: Dict[str, Any] = field(default_factory=dict)
     components: Tuple[Dict[str, Any], ...] = ()
     discovery_notes: Tuple[str, ...] = ()
+    # IMDS role credentials read during discovery: used to sign, never reported (to_report leaves it out)
+    instance_credentials: Any = field(default=None, repr=False, compare=False)
 
     def to_report(self) -> Dict[str, Any]:
         return {

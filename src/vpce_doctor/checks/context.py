@@ -179,19 +179,17 @@ class CheckContext:
 
 
 def botocore_credentials(ctx: CheckContext) -> Any:
-    """The chain system components use (env, profile, container, instance role), with the
-    instance-role step dropped when discovery already found IMDS unreachable: asking it
-    again would only spend another timeout."""
+    """The order system components use: environment, shared files, container credentials,
+    and last the instance role, which discovery already read from IMDS in the same round
+    trips (asking botocore to fetch it again would cost another six)."""
     import botocore.credentials
     import botocore.session
 
     session = botocore.session.Session()
     session.set_config_variable("region", ctx.facts.region)
-    session.set_config_variable("ec2_metadata_service_endpoint", ctx.settings.imds_endpoint)
-    session.set_config_variable("metadata_service_timeout", ctx.step_timeout())
-    session.set_config_variable("metadata_service_num_attempts", 1)
     resolver = botocore.credentials.create_credential_resolver(session)
-    if not ctx.facts.imds.get("reachable"):
-        resolver.remove("iam-role")
+    resolver.remove("iam-role")
     credentials = resolver.load_credentials()
-    return credentials.get_frozen_credentials() if credentials else None
+    if credentials is not None:
+        return credentials.get_frozen_credentials()
+    return ctx.facts.instance_credentials

@@ -108,21 +108,9 @@ class World:
         return settings_to_args(self.settings(timeout)) + ["--resolv-conf", os.devnull]
 
     def credentials_provider(self, settings: Settings):
-        """Instance-role credentials from the simulated IMDS only, as on a node: a
-        developer's own ~/.aws or AWS_* variables never sign the demo's calls."""
-
-        def provide(ctx):
-            if not ctx.facts.imds.get("reachable"):
-                return None
-            from botocore.credentials import InstanceMetadataProvider
-            from botocore.utils import InstanceMetadataFetcher
-
-            fetcher = InstanceMetadataFetcher(timeout=settings.timeout, num_attempts=1,
-                                              config={"ec2_metadata_service_endpoint": settings.imds_endpoint})
-            credentials = InstanceMetadataProvider(iam_role_fetcher=fetcher).load()
-            return credentials.get_frozen_credentials() if credentials else None
-
-        return provide
+        """Instance-role credentials from the simulated IMDS only (read by discovery), as on a
+        node: a developer's own ~/.aws or AWS_* variables never sign the demo's calls."""
+        return lambda ctx: ctx.facts.instance_credentials
 
     @property
     def secrets(self) -> List[str]:

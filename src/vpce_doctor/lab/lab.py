@@ -39,11 +39,14 @@ def _which(tool: str) -> Optional[str]:
 
 
 class Lab:
-    def __init__(self, scenario: Scenario, tag: Optional[str] = None):
+    def __init__(self, scenario: Scenario, tag: Optional[str] = None, one_way_delay: Optional[float] = None):
+        """one_way_delay: seconds added each way between node and VPC (a relay stands in for netem)."""
         self.scenario = scenario
         self.plan = LAB
         self.model = SimulatedAws(scenario, LAB)  # for zones and names; moto runs in the backend process
-        self.ns = Namespaces(tag or scenario.name.replace("-", "")[:10])
+        self.ns = Namespaces(tag or scenario.name.replace("-", "")[:10], relay=one_way_delay is not None)
+        self.one_way_delay = one_way_delay
+        self.relay: Optional[subprocess.Popen] = None
         self.workdir = tempfile.mkdtemp(prefix="vpce-doctor-lab-")
         os.chmod(self.workdir, 0o755)
         self.processes: List[subprocess.Popen] = []
@@ -82,6 +85,8 @@ class Lab:
     def start(self) -> None:
         sc, plan, ns = self.scenario, self.plan, self.ns
         ns.create()
+        if self.one_way_delay is not None:
+            self.set_delay(self.one_way_delay)
         ns.wire(plan.node_ip, list(plan.public_prefixes))
         for address, up in ((plan.imds_ip, sc.imds != "down"), (plan.vpc_resolver_ip, not sc.vpc_resolver_down),
                             (VPC_PLUS_TWO, not sc.vpc_resolver_down), (plan.corporate_resolver_ip, True)):
@@ -161,6 +166,18 @@ class Lab:
                 if time.monotonic() > deadline:
                     raise RuntimeError("lab %s not ready: %s %s" % (name, done.stdout[-300:], self._log_tail(name)))
                 time.sleep(0.1)
+
+    def set_delay(self, one_way: float) -> None:
+        """Hold every frame between node and VPC for one_way seconds (each direction)."""
+        if self.relay is not None:
+            self.relay.terminate()
+            self.relay.wait(timeout=5)
+            self.processes.remove(self.relay)
+        links = self.ns.links
+        self.relay = self._spawn("relay", netns_exec(self.ns.mid, [sys.executable, "-m", "vpce_doctor.lab.delay_relay",
+                                                                    links["mid_node"], links["mid_vpc"], str(one_way)]))
+        self.one_way_delay = one_way
+        time.sleep(0.2)  # the relay binds its sockets before the first frame needs it
 
     # --- using ----------------------------------------------------------------------------
     @property

@@ -67,23 +67,37 @@ def sweep_stale() -> List[str]:
 
 
 class Namespaces:
-    def __init__(self, tag: str):
+    def __init__(self, tag: str, relay: bool = False):
         base = "%s-%d-%s" % (PREFIX, os.getpid(), tag)
         self.node, self.vpc, self.inet = base + "-node", base + "-vpc", base + "-inet"
+        # with relay, node and vpc meet in a middle namespace where delay_relay.py carries frames
+        self.mid = base + "-mid" if relay else None
         self.created: List[str] = []
         short = "%x" % (abs(hash(base)) % 0xFFFFF)
         self.links: Dict[str, str] = {"node": "vdn%s" % short, "vpc_node": "vdv%s" % short,
-                                      "vpc_inet": "vdi%s" % short, "inet": "vdx%s" % short}
+                                      "vpc_inet": "vdi%s" % short, "inet": "vdx%s" % short,
+                                      "mid_node": "vma%s" % short, "mid_vpc": "vmb%s" % short}
 
     def create(self) -> "Namespaces":
-        for name in (self.node, self.vpc, self.inet):
+        for name in (self.node, self.vpc, self.inet) + ((self.mid,) if self.mid else ()):
             ip("netns", "add", name)
             self.created.append(name)
             ip("link", "set", "lo", "up", namespace=name)
         links = self.links
-        ip("link", "add", links["node"], "type", "veth", "peer", "name", links["vpc_node"])
-        ip("link", "set", links["node"], "netns", self.node)
-        ip("link", "set", links["vpc_node"], "netns", self.vpc)
+        if self.mid:
+            for near, far, ns in ((links["node"], links["mid_node"], self.node), (links["vpc_node"], links["mid_vpc"], self.vpc)):
+                ip("link", "add", near, "type", "veth", "peer", "name", far)
+                ip("link", "set", near, "netns", ns)
+                ip("link", "set", far, "netns", self.mid)
+                ip("link", "set", far, "up", namespace=self.mid)
+                # veth leaves TCP/UDP checksums to "hardware"; frames the relay copies across would
+                # arrive with half-done checksums and be dropped, so the endpoints compute them
+                subprocess.run(netns_exec(ns, ["ethtool", "-K", near, "tx", "off"]), capture_output=True,
+                               check=True, timeout=10)
+        else:
+            ip("link", "add", links["node"], "type", "veth", "peer", "name", links["vpc_node"])
+            ip("link", "set", links["node"], "netns", self.node)
+            ip("link", "set", links["vpc_node"], "netns", self.vpc)
         ip("link", "add", links["vpc_inet"], "type", "veth", "peer", "name", links["inet"])
         ip("link", "set", links["vpc_inet"], "netns", self.vpc)
         ip("link", "set", links["inet"], "netns", self.inet)

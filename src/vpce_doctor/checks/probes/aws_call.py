@@ -150,8 +150,10 @@ def exchange(
     timeout: float,
     guard: NetworkGuard,
     clock: Callable[[], float],
+    session: Optional[https.PinnedSession] = None,
 ) -> Exchange:
-    """One HTTPS request to `address` as if to `hostname`, SigV4-signed when signing_name is set."""
+    """One HTTPS request to `address` as if to `hostname`, SigV4-signed when signing_name is set;
+    over `session`'s kept-alive connection when one is given."""
     try:
         guard.check(address)
     except NetworkNotAllowed as exc:
@@ -169,8 +171,11 @@ def exchange(
         headers = dict(request.headers.items())
     headers["Host"] = netloc
     try:
-        status, answer_headers, answer_body = https.request(address, port, hostname, ssl_context, timeout,
-                                                             method, path, headers, body)
+        if session is not None:
+            status, answer_headers, answer_body = session.request(method, path, headers, body)
+        else:
+            status, answer_headers, answer_body = https.request(address, port, hostname, ssl_context, timeout,
+                                                                 method, path, headers, body)
     except https.HttpsFailed as exc:
         outcome = {"timeout": TIMEOUT, "certificate": TLS_ERROR, "tls": TLS_ERROR}.get(exc.kind, CONNECT_ERROR)
         raise ExchangeFailed(outcome, exc.phase, exc.message) from None

@@ -37,28 +37,67 @@ class _PinnedConnection(http.client.HTTPSConnection):
             raise
 
 
+class PinnedSession:
+    """Sequential requests over one kept-alive connection (the inventory's calls follow one
+    another; a second TCP and TLS handshake would only add round trips)."""
+
+    def __init__(self, address: str, port: int, sni: str, context: ssl.SSLContext, timeout: float):
+        self.args = (address, port, sni, context, timeout)
+        self.conn: Optional[_PinnedConnection] = None
+
+    def request(self, method: str, path: str, headers: Dict[str, str],
+                body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
+        reused = self.conn is not None
+        if self.conn is None:
+            self.conn = _PinnedConnection(*self.args)
+        try:
+            return _exchange(self.conn, method, path, headers, body)
+        except HttpsFailed:
+            self.close()
+            if not reused:
+                raise
+            self.conn = _PinnedConnection(*self.args)  # the server closed an idle connection: once more
+            try:
+                return _exchange(self.conn, method, path, headers, body)
+            except HttpsFailed:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def request(address: str, port: int, sni: str, context: ssl.SSLContext, timeout: float, method: str, path: str,
             headers: Dict[str, str], body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
-    """(status, lower-cased headers, body). Raises HttpsFailed naming the phase that failed."""
+    """(status, lower-cased headers, body) over a fresh connection. Raises HttpsFailed naming the phase."""
     conn = _PinnedConnection(address, port, sni, context, timeout)
     try:
-        try:
-            conn.connect()
-            conn.phase = "write"
-            conn.request(method, path, body=body or None, headers=headers)
-            conn.phase = "read"
-            response = conn.getresponse()
-            data = response.read(MAX_BODY)
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
-        except socket.timeout:
-            raise HttpsFailed(conn.phase, "timeout", "%s timed out after %.1fs" % (conn.phase, timeout)) from None
-        except ssl.SSLCertVerificationError as exc:
-            raise HttpsFailed("tls", "certificate", "certificate verification failed: %s"
-                              % (exc.verify_message or exc.reason)) from None
-        except ssl.SSLError as exc:
-            raise HttpsFailed("tls", "tls", "TLS failed: %s" % (exc.reason or exc)) from None
-        except (OSError, http.client.HTTPException) as exc:
-            text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise HttpsFailed(conn.phase, "error", "%s: %s" % (conn.phase, text)) from None
+        return _exchange(conn, method, path, headers, body)
     finally:
         conn.close()
+
+
+def _exchange(conn: _PinnedConnection, method: str, path: str, headers: Dict[str, str],
+              body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
+    timeout = conn.timeout
+    try:
+        if conn.sock is None:
+            conn.connect()
+        conn.phase = "write"
+        conn.request(method, path, body=body or None, headers=headers)
+        conn.phase = "read"
+        response = conn.getresponse()
+        data = response.read(MAX_BODY)
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+    except socket.timeout:
+        raise HttpsFailed(conn.phase, "timeout", "%s timed out after %.1fs" % (conn.phase, timeout)) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise HttpsFailed("tls", "certificate", "certificate verification failed: %s"
+                          % (exc.verify_message or exc.reason)) from None
+    except ssl.SSLError as exc:
+        raise HttpsFailed("tls", "tls", "TLS failed: %s" % (exc.reason or exc)) from None
+    except (OSError, http.client.HTTPException) as exc:
+        text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise HttpsFailed(conn.phase, "error", "%s: %s" % (conn.phase, text)) from None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
-from . import aws_call
+from . import aws_call, https
 
 EC2_VERSION = "2016-11-15"
 MAX_PAGES = 5  # bounded pagination: 5 x 1000 endpoints is more than any VPC has
@@ -120,6 +120,8 @@ class _Ec2:
 
     def __init__(self, ctx, hostname: str, address: str):
         self.ctx, self.hostname, self.address = ctx, hostname, address
+        self.session = https.PinnedSession(address, ctx.settings.https_port, hostname, ctx.ssl_context(),
+                                           ctx.step_timeout())
 
     def __call__(self, action: str, params: Dict[str, str]) -> bytes:
         ctx = self.ctx
@@ -128,7 +130,7 @@ class _Ec2:
             "POST", "/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
             signing_name="ec2", hostname=self.hostname, address=self.address, port=ctx.settings.https_port,
             region=ctx.facts.region, credentials=ctx.credentials(), ssl_context=ctx.ssl_context(),
-            timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock)
+            timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock, session=self.session)
         if answer.status != 200:
             code, message = aws_call.error_fields(answer.body, answer.headers)
             raise aws_call.ExchangeFailed("http_%d" % answer.status, None, "%s %s: %s" % (action, code, message))
@@ -179,9 +181,12 @@ def collect(ctx, ec2_hostname: str) -> Inventory:
             enis.update(parse_enis(ec2("DescribeNetworkInterfaces", params)))
         endpoints = [_with_enis(e, enis) for e in endpoints]
     except aws_call.ExchangeFailed as exc:
+        ec2.session.close()
         return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message))
     except ET.ParseError as exc:
+        ec2.session.close()
         return unavailable("the ec2 API answered something that is not EC2 XML: %s" % exc)
+    ec2.session.close()
     return Inventory(available=True, endpoints=tuple(endpoints), ms=(time.monotonic() - started) * 1000.0)
 
 
@@ -201,6 +206,8 @@ def real_service_names(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) 
         names, _ = parse_service_names(ec2("DescribeVpcEndpointServices", {"MaxResults": "1000"}))
     except (aws_call.ExchangeFailed, ET.ParseError):
         return {}
+    finally:
+        ec2.session.close()
     available = set(names)
     found = {}
     for cid, expected in catalogue_names.items():
