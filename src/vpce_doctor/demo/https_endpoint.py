@@ -13,9 +13,11 @@ from typing import Callable, Dict, Optional, Tuple
 Router = Callable[[str, str, str, Dict[str, str], bytes], Tuple[int, Dict[str, str], bytes]]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RoutingHandler(BaseHTTPRequestHandler):
+    """Hands each request to server.router and writes its answer, with server.aws_clock's Date.
+    Used behind TLS here, and behind nginx in the lab."""
+
     protocol_version = "HTTP/1.1"
-    server: "EndpointServer"
 
     def log_message(self, *args):  # quiet: the demo prints the report, not access logs
         pass
@@ -25,7 +27,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k: v for k, v in self.headers.items()}
         try:
-            status, out_headers, out_body = self.server.router(self.server.server_address[0], self.command,
+            status, out_headers, out_body = self.server.router(self.server.endpoint_address(headers), self.command,
                                                                self.path, headers, body)
         except Exception as exc:  # a lab bug shows as a 500 with its reason, never a hang
             status, out_headers, out_body = 500, {"Content-Type": "text/plain"}, ("lab error: %s" % exc).encode()
@@ -57,7 +59,10 @@ class EndpointServer(socketserver.ThreadingTCPServer):
     def __init__(self, address: Tuple[str, int], context: ssl.SSLContext, router: Router,
                  aws_clock: Callable[[], float]):
         self.context, self.router, self.aws_clock = context, router, aws_clock
-        super().__init__(address, _Handler)
+        super().__init__(address, RoutingHandler)
+
+    def endpoint_address(self, headers) -> str:
+        return self.server_address[0]
 
     def finish_request(self, request, client_address):
         request.settimeout(5.0)
@@ -66,7 +71,7 @@ class EndpointServer(socketserver.ThreadingTCPServer):
         except (ssl.SSLError, OSError):
             return
         try:
-            _Handler(tls, client_address, self)
+            RoutingHandler(tls, client_address, self)
         finally:
             try:
                 tls.close()
