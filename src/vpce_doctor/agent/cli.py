@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_flags(tui)
     view = sub.add_parser("view", help="open a saved JSON report in the interactive view")
     view.add_argument("report", metavar="REPORT.json")
+    fleet = sub.add_parser("fleet", help="many nodes' JSON reports in one view, by AZ and subnet")
+    fleet.add_argument("reports", nargs="+", metavar="REPORT", help="report files or directories of them")
+    fleet.add_argument("--format", choices=["text", "json", "html"], default="text")
+    fleet.add_argument("--output", "-o", metavar="PATH")
     services = sub.add_parser("services", help="print the service catalogue")
     services.add_argument("--region", default="us-east-1")
     services.add_argument("--account-id", dest="account_id", default=None)
@@ -148,6 +152,21 @@ def cmd_view(args: argparse.Namespace) -> int:
         return _fail("cannot open %s: %s" % (args.report, exc))
 
 
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from . import fleet
+    from .render import write_atomic
+
+    view = fleet.load(args.reports)
+    if not view.nodes:
+        return _fail("no readable report among %s" % ", ".join(args.reports))
+    content = fleet.RENDERERS[args.format](view)
+    if args.output:
+        write_atomic(args.output, content)
+    else:
+        sys.stdout.write(content)
+    return 0
+
+
 def cmd_services(args: argparse.Namespace) -> int:
     import json
 
@@ -188,13 +207,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("check", "tui", "view", "services", "demo")
+    commands = ("check", "tui", "view", "fleet", "services", "demo")
     if not any(a in commands for a in argv) and not any(a in ("-h", "--help", "--version") for a in argv):
         # bare on a terminal: the interactive view; piped or with flags only: the text check
         interactive = not argv and sys.stdout.isatty() and sys.stdin.isatty() and tui_available()
         argv.insert(0, "tui" if interactive else "check")
     args = build_parser().parse_args(argv)
-    handler = {"check": cmd_check, "tui": cmd_tui, "view": cmd_view, "services": cmd_services,
+    handler = {"check": cmd_check, "tui": cmd_tui, "view": cmd_view, "fleet": cmd_fleet, "services": cmd_services,
                "demo": cmd_demo}[args.command]
     try:
         return handler(args)

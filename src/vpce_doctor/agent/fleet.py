@@ -1,0 +1,183 @@
+"""`vpce-doctor fleet REPORT...`: many nodes' reports in one view, grouped by AZ and subnet,
+so that "ecr.dkr fails only in AZ c" jumps out. Reads the same JSON the agent writes."""
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Tuple
+
+PROBLEM = ("warn", "critical", "unknown")
+
+
+@dataclass
+class Fleet:
+    nodes: List[Dict[str, Any]] = field(default_factory=list)  # one per report
+    skipped: List[str] = field(default_factory=list)  # files that are not reports, with why
+
+    def services(self) -> List[str]:
+        seen: "OrderedDict[str, None]" = OrderedDict()
+        for node in self.nodes:
+            for service in node["services"]:
+                seen[service] = None
+        return list(seen)
+
+    def groups(self, key: str) -> List[str]:
+        return sorted({n[key] or "?" for n in self.nodes})
+
+    def cell(self, service: str, key: str, value: str) -> Tuple[int, int, List[str]]:
+        """(nodes with a problem, nodes that checked the service, finding codes) in one group."""
+        bad, total, codes = 0, 0, []
+        for node in self.nodes:
+            if (node[key] or "?") != value or service not in node["services"]:
+                continue
+            total += 1
+            status, found = node["services"][service]
+            if status in PROBLEM:
+                bad += 1
+                codes += [c for c in found if c not in codes]
+        return bad, total, codes
+
+    def headlines(self) -> List[str]:
+        """Services whose failures follow an AZ or a subnet: every node there fails, none elsewhere."""
+        lines = []
+        for service in self.services():
+            failing = [n for n in self.nodes if n["services"].get(service, ("ok", []))[0] in PROBLEM]
+            if not failing:
+                continue
+            checked = [n for n in self.nodes if service in n["services"]]
+            if len(failing) == len(checked):
+                lines.append("%s fails on every node (%d)" % (service, len(checked)))
+                continue
+            for key, label in (("availability_zone", "AZ"), ("subnet_id", "subnet")):
+                bad_groups = {n[key] for n in failing}
+                clean = [n for n in checked if n[key] in bad_groups and n not in failing]
+                if not clean:
+                    elsewhere = len(checked) - sum(1 for n in checked if n[key] in bad_groups)
+                    lines.append("%s fails only in %s %s: %d/%d nodes there, 0/%d elsewhere" % (
+                        service, label, ", ".join(sorted(g or "?" for g in bad_groups)), len(failing),
+                        len(failing), elsewhere))
+                    break
+            else:
+                lines.append("%s fails on %d of %d nodes, in no AZ or subnet pattern" % (
+                    service, len(failing), len(checked)))
+        return lines
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "nodes": self.nodes,
+            "skipped": self.skipped,
+            "headlines": self.headlines(),
+            "by_az": {s: {az: dict(zip(("failing", "nodes", "codes"), self.cell(s, "availability_zone", az)))
+                          for az in self.groups("availability_zone")} for s in self.services()},
+            "by_subnet": {s: {sn: dict(zip(("failing", "nodes", "codes"), self.cell(s, "subnet_id", sn)))
+                              for sn in self.groups("subnet_id")} for s in self.services()},
+        }
+
+
+def _paths(inputs: Iterable[str]) -> List[str]:
+    out = []
+    for item in inputs:
+        if os.path.isdir(item):
+            out += sorted(os.path.join(root, name) for root, _, names in os.walk(item) for name in names
+                          if name.endswith(".json"))
+        else:
+            out.append(item)
+    return out
+
+
+def load(inputs: Iterable[str]) -> Fleet:
+    fleet = Fleet()
+    for path in _paths(inputs):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                report = json.load(handle)
+            node = report["node"]
+            fleet.nodes.append({
+                "file": path,
+                "instance_id": node.get("instance_id") or os.path.basename(path),
+                "availability_zone": node.get("availability_zone"),
+                "subnet_id": node.get("subnet_id"),
+                "region": node.get("region"),
+                "vpc_id": node.get("vpc_id"),
+                "generated_at": report.get("generated_at"),
+                "status": report.get("status"),
+                "node_findings": [f.get("code") for f in report.get("findings") or [] if not f.get("service")],
+                "services": {s["id"]: (s.get("status"), [f.get("code") for f in s.get("findings") or []])
+                             for s in report.get("services") or []},
+            })
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            fleet.skipped.append("%s: %s" % (path, exc.__class__.__name__ if not str(exc) else exc))
+    return fleet
+
+
+def _cell_text(bad: int, total: int) -> str:
+    return "-" if total == 0 else ("ok %d" % total if bad == 0 else "%d/%d" % (bad, total))
+
+
+def render_text(fleet: Fleet) -> str:
+    azs = fleet.groups("availability_zone")
+    out = ["vpce-doctor fleet: %d node(s), %d report(s) skipped" % (len(fleet.nodes), len(fleet.skipped)), ""]
+    out += ["! " + line for line in fleet.headlines()] or ["no service fails on any node"]
+    out.append("")
+    rows = [["SERVICE"] + azs + ["FINDINGS"]]
+    for service in fleet.services():
+        cells = [fleet.cell(service, "availability_zone", az) for az in azs]
+        codes = sorted({c for _, _, found in cells for c in found})
+        rows.append([service] + [_cell_text(b, t) for b, t, _ in cells] + [", ".join(codes) or "-"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    out += ["", "(cells: nodes failing / nodes in that AZ; 'ok N': all N fine)", "", "NODES"]
+    for node in sorted(fleet.nodes, key=lambda n: (n["availability_zone"] or "", n["instance_id"])):
+        failing = [s for s, (status, _) in node["services"].items() if status in PROBLEM]
+        out.append("  %-20s %-12s %-26s %-8s %s" % (node["instance_id"], node["availability_zone"] or "?",
+                                                   node["subnet_id"] or "?", node["status"],
+                                                   ", ".join(failing + node["node_findings"]) or "-"))
+    for skipped in fleet.skipped:
+        out.append("skipped %s" % skipped)
+    return "\n".join(out) + "\n"
+
+
+def render_json(fleet: Fleet) -> str:
+    return json.dumps(fleet.to_dict(), indent=2) + "\n"
+
+
+def render_html(fleet: Fleet) -> str:
+    """One self-contained page: no script, no external asset, safe to attach to a ticket."""
+    esc = html.escape
+    azs = fleet.groups("availability_zone")
+    head = "".join("<th>%s</th>" % esc(az) for az in azs)
+    rows = []
+    for service in fleet.services():
+        cells = []
+        for az in azs:
+            bad, total, codes = fleet.cell(service, "availability_zone", az)
+            css = "none" if total == 0 else ("bad" if bad else "good")
+            cells.append('<td class="%s" title="%s">%s</td>' % (css, esc(", ".join(codes)), esc(_cell_text(bad, total))))
+        rows.append("<tr><th>%s</th>%s</tr>" % (esc(service), "".join(cells)))
+    nodes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+        esc(n["instance_id"]), esc(n["availability_zone"] or "?"), esc(n["subnet_id"] or "?"), esc(n["status"] or "?"),
+        esc(", ".join([s for s, (st, _) in n["services"].items() if st in PROBLEM] + n["node_findings"]) or "-"))
+        for n in sorted(fleet.nodes, key=lambda n: (n["availability_zone"] or "", n["instance_id"])))
+    headlines = "".join("<li>%s</li>" % esc(h) for h in fleet.headlines()) or "<li>no service fails on any node</li>"
+    return """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vpce-doctor fleet</title>
+<style>
+body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse;margin:1em 0}
+th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left} td.good{background:#dff0d8}
+td.bad{background:#f2dede;font-weight:bold} td.none{color:#999} li{margin:.2em 0}
+</style></head><body>
+<h1>vpce-doctor fleet: %d node(s)</h1>
+<h2>What stands out</h2><ul>%s</ul>
+<h2>Services by availability zone</h2>
+<table><tr><th>service</th>%s</tr>%s</table>
+<p>Cells: nodes with a problem / nodes in that AZ ("ok N": all N fine). Hover for finding codes.</p>
+<h2>Nodes</h2>
+<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th></tr>%s</table>
+</body></html>
+""" % (len(fleet.nodes), headlines, head, "".join(rows), nodes)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "html": render_html}
