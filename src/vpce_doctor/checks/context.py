@@ -117,7 +117,16 @@ class CheckContext:
         return max(0.05, min(self.timeout, self.remaining()))
 
     def parallel(self, calls: Sequence[Callable[[], Any]]) -> List[Any]:
+        """Values or the exceptions raised, slot by slot."""
         return run_parallel(calls, self.remaining)
+
+    def gather(self, calls: Sequence[Callable[[], Any]]) -> List[Any]:
+        """Values, side by side; the first failure is raised (the check becomes an error result)."""
+        results = run_parallel(calls, self.remaining)
+        for item in results:
+            if isinstance(item, BaseException):
+                raise item
+        return results
 
     def hostnames(self, spec: ServiceSpec) -> List[str]:
         return spec.hostnames(self.facts.region or "", self.partition, self.facts.account_id)

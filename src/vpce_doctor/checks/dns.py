@@ -18,8 +18,4 @@ class DnsCheck:
             for role, server in ctx.resolvers
             for rdtype in ("A", "AAAA")
         ]
-        results = ctx.parallel(calls)
-        for item in results:
-            if isinstance(item, BaseException):
-                raise item
-        return results
+        return ctx.gather(calls)

@@ -12,8 +12,5 @@ class InventoryCheck:
 
     def run(self, ctx, service=None):
         # The service names do not gate the TLS check, which waits only on ctx.inventory().
-        inventory, names = ctx.parallel([ctx.inventory, ctx.real_service_names])
-        for item in (inventory, names):
-            if isinstance(item, BaseException):
-                raise item
+        inventory, names = ctx.gather([ctx.inventory, ctx.real_service_names])
         return replace(inventory, service_names=names) if inventory.available else inventory

@@ -2,6 +2,7 @@
 every endpoint ENI address the inventory lists (per AZ)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import List
 
 from .probes.tls import TlsResult, handshake
@@ -23,24 +24,19 @@ class TlsCheck:
 
         # What DNS gives goes first; it does not wait for the inventory.
         dns_addresses = ctx.node_addresses(hostname)[:MAX_ADDRESSES]
-        results = ctx.parallel([lambda a=a: probe(a, "dns", None) for a in dns_addresses])
+        results = ctx.gather([lambda a=a: probe(a, "dns", None) for a in dns_addresses])
         inventory = ctx.inventory()
         endpoint = inventory.endpoint_for(ctx.endpoint_service_name(service)) if inventory.available else None
         if endpoint is not None:
             seen = set(dns_addresses)
             extra = [(eni.address, eni.availability_zone) for eni in endpoint.enis if eni.address not in seen]
-            results += ctx.parallel([lambda a=a, z=z: probe(a, "inventory", z) for a, z in extra[:MAX_ADDRESSES]])
+            results += ctx.gather([lambda a=a, z=z: probe(a, "inventory", z) for a, z in extra[:MAX_ADDRESSES]])
             by_address = {eni.address: eni.availability_zone for eni in endpoint.enis}
             results = [_with_az(r, by_address) for r in results]
-        for item in results:
-            if isinstance(item, BaseException):
-                raise item
         return results
 
 
-def _with_az(result, by_address):
-    if isinstance(result, TlsResult) and result.availability_zone is None and result.address in by_address:
-        from dataclasses import replace
-
+def _with_az(result: TlsResult, by_address) -> TlsResult:
+    if result.availability_zone is None and result.address in by_address:
         return replace(result, availability_zone=by_address[result.address])
     return result
