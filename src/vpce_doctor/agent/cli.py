@@ -47,6 +47,12 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--timeout", type=float, help="per probe step, seconds (default 3)")
     g.add_argument("--deadline", type=float, help="whole run, seconds (default 4 x timeout + 2)")
     g.add_argument("--clock-tolerance", dest="clock_tolerance", type=float, help="seconds (default 60)")
+    g = parser.add_argument_group("timer mode")
+    g.add_argument("--state-dir", dest="state_dir", metavar="DIR",
+                   help="write DIR/last.json and DIR/history/, print journal lines of what changed")
+    g.add_argument("--prometheus-dir", dest="prometheus_dir", metavar="DIR",
+                   help="also write DIR/vpce_doctor.prom (node_exporter textfile collector)")
+    g.add_argument("--history", type=int, metavar="N", help="reports kept in DIR/history (default 96)")
     parser.add_argument("--config", dest="config_path", metavar="PATH",
                         help="settings file (default /etc/vpce-doctor/config.toml)")
 
@@ -85,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _flags(args: argparse.Namespace) -> Dict[str, Any]:
     names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
              "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs",
-             "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path")
+             "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path", "state_dir",
+             "prometheus_dir", "history")
     return {n: getattr(args, n, None) for n in names}
 
 
@@ -103,7 +110,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = run(settings)
     except SettingsError as exc:
         return _fail(str(exc))
-    return emit(report.to_dict(), args.format, getattr(args, "output", None), report.exit_code)
+    data = report.to_dict()
+    if settings.state_dir:
+        from .history import record
+
+        try:
+            lines = record(data, settings.state_dir, settings.history, settings.prometheus_dir)
+        except OSError as exc:
+            return _fail("cannot write the state: %s" % exc)
+        sys.stdout.write("\n".join(lines) + "\n")
+        if not getattr(args, "output", None):
+            return report.exit_code
+    return emit(data, args.format, getattr(args, "output", None), report.exit_code)
 
 
 def emit(data: Dict[str, Any], fmt: str, output: Optional[str], exit_code: int) -> int:

@@ -33,6 +33,9 @@ class Settings:
     vpc_cidrs: Tuple[str, ...] = ()  # empty: from IMDS
     allow_net: Tuple[str, ...] = ()
     clock_tolerance: float = 60.0
+    state_dir: Optional[str] = None  # timer mode: last.json, history/, journal lines of what changed
+    prometheus_dir: Optional[str] = None
+    history: int = 96  # reports kept in state_dir/history (a day at one run per 15 minutes)
     resolv_conf: str = "/etc/resolv.conf"
     scan_processes: bool = True
     config_path: Optional[str] = None
@@ -56,6 +59,8 @@ ENVIRONMENT = {
     "timeout": ("VPCE_DOCTOR_TIMEOUT",),
     "no_api": ("VPCE_DOCTOR_NO_API",),
     "allow_net": ("VPCE_DOCTOR_ALLOW_NET",),
+    "state_dir": ("VPCE_DOCTOR_STATE_DIR",),
+    "prometheus_dir": ("VPCE_DOCTOR_PROMETHEUS_DIR",),
 }
 _LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net"}
 _FLOATS = {"timeout", "deadline", "clock_tolerance"}
@@ -73,7 +78,7 @@ def _coerce(name: str, value: Any) -> Any:
             if number <= 0:
                 raise ValueError
             return number
-        if name == "https_port":
+        if name in ("https_port", "history"):
             return int(value)
         if name in _BOOLS:
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
