@@ -29,7 +29,8 @@ demo: $(VENV)/.demo
 # The aws CLI for the lab's self-check goes in its own virtualenv (it pins its own botocore).
 system-deps:
 	@missing=; \
-	for tool in dnsmasq:dnsmasq-base tmux:tmux unbound:unbound nginx:nginx-light dig:dnsutils curl:curl ip:iproute2; do \
+	for tool in dnsmasq:dnsmasq-base tmux:tmux unbound:unbound nginx:nginx-light dig:dnsutils curl:curl ip:iproute2 \
+	  ethtool:ethtool systemd-analyze:systemd; do \
 	  cmd=$${tool%%:*}; pkg=$${tool#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /sbin/$$cmd ] || missing="$$missing $$pkg"; \
 	done; \
