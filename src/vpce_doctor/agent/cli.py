@@ -40,7 +40,9 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
                    help="endpoint port (443; other values are for simulated VPCs)")
     g.add_argument("--allow-net", dest="allow_net", metavar="CIDR", action="append",
                    help="send probes only to these networks (repeatable)")
-    g.add_argument("--resolv-conf", dest="resolv_conf", metavar="PATH", help=argparse.SUPPRESS)
+    g.add_argument("--resolv-conf", dest="resolv_conf", metavar="PATH",
+                   help="where the node's resolvers are listed (default /etc/resolv.conf; in a container the "
+                        "host's, e.g. /host/etc/resolv.conf)")
     g.add_argument("--no-process-scan", dest="scan_processes", action="store_false", default=None,
                    help=argparse.SUPPRESS)
     g = parser.add_argument_group("limits")
