@@ -22,10 +22,11 @@ from .aws_side import ACCOUNT, LOOPBACK, SimulatedAws
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
+from .lifecycle import StartStop
 from .scenarios import Scenario
 
 
-class World:
+class World(StartStop):
     """Use as a context manager; everything started is stopped on exit, even on error."""
 
     def __init__(self, scenario: Scenario, dns_backend: str = "inprocess"):
@@ -39,17 +40,6 @@ class World:
         self.kubelet: Optional[subprocess.Popen] = None
 
     # --- lifecycle -----------------------------------------------------------------
-    def __enter__(self) -> "World":
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     def _keep(self, thing):
         self._running.append(thing)
         return thing

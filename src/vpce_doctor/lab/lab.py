@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
+from ..demo.lifecycle import StartStop
 from ..demo.scenarios import Scenario
 from ..demo.world import start_fake_kubelet
 from . import configs
@@ -38,7 +39,7 @@ def _which(tool: str) -> Optional[str]:
     return shutil.which(tool) or next((p for p in ("/usr/sbin/" + tool, "/sbin/" + tool) if os.path.exists(p)), None)
 
 
-class Lab:
+class Lab(StartStop):
     def __init__(self, scenario: Scenario, tag: Optional[str] = None, one_way_delay: Optional[float] = None):
         """one_way_delay: seconds added each way between node and VPC (a relay stands in for netem)."""
         self.scenario = scenario
@@ -52,19 +53,6 @@ class Lab:
         self.processes: List[subprocess.Popen] = []
         self.kubelet: Optional[subprocess.Popen] = None
         self.facts: Dict = {}
-
-    def __enter__(self) -> "Lab":
-        require_tools()
-        sweep_stale()
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- building ----------------------------------------------------------------------
     def _spawn(self, name: str, argv: List[str]) -> subprocess.Popen:
@@ -83,6 +71,8 @@ class Lab:
             return ""
 
     def start(self) -> None:
+        require_tools()
+        sweep_stale()
         sc, plan, ns = self.scenario, self.plan, self.ns
         ns.create()
         if self.one_way_delay is not None:
