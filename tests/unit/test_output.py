@@ -101,3 +101,13 @@ def test_loader_builtins_outside_and_refusals(caplog):
 
 def test_builtins_are_registered_as_entry_points():
     assert {k: v for k, v in base._entry_points().items() if k in base.BUILTIN} == base.BUILTIN
+
+
+def test_redactor_masks_every_credentials_source():
+    from vpce_doctor.agent.imds import RoleCredentials
+
+    chain = RoleCredentials("AKIAENVIRONMENT00001", "env-secret-value-0123456789", None)
+    instance = RoleCredentials("ASIAINSTANCEROLE0001", "instance-secret-0123456789", "instance-session-token-0123")
+    redactor = Redactor.for_credentials(chain, None, instance)
+    text = redactor.text("env-secret-value-0123456789 instance-session-token-0123 instance-secret-0123456789")
+    assert text == "*** *** ***"

@@ -23,10 +23,10 @@ class Redactor:
         self.secrets: List[str] = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
 
     @classmethod
-    def for_credentials(cls, credentials: Any) -> "Redactor":
-        if credentials is None:
-            return cls()
-        return cls([getattr(credentials, name, None) or "" for name in ("access_key", "secret_key", "token")])
+    def for_credentials(cls, *credentials: Any) -> "Redactor":
+        """Masks the values of every credentials object given (None ones are skipped)."""
+        return cls([getattr(c, name, None) or "" for c in credentials if c is not None
+                    for name in ("access_key", "secret_key", "token")])
 
     def text(self, value: str) -> str:
         for secret in self.secrets:

@@ -42,12 +42,16 @@ def _run_one(check, ctx, service: Optional[ServiceSpec], observer: Optional[Obse
     except Exception as exc:  # a crashed check is a result, not a gap
         result = CheckResult(check.id, service_id, "error", None, "%s: %s" % (type(exc).__name__, exc),
                              (time.monotonic() - started) * 1000)
+    _notify(observer, result)
+    return result
+
+
+def _notify(observer: Optional[Observer], result: CheckResult) -> None:
     if observer is not None:
         try:
             observer(result)
         except Exception:
             pass  # a broken observer (a closed TUI) must not sink the run
-    return result
 
 
 def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer: Optional[Observer] = None,
@@ -78,8 +82,7 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
             # beats a crash or a silent gap.
             slots[index] = CheckResult(check.id, service.id, "skipped", None,
                                        "no hostname: the account id is unknown (IMDS gave none; pass --account-id)")
-            if observer is not None:
-                observer(slots[index])
+            _notify(observer, slots[index])
             return
         slots[index] = _run_one(check, ctx, service, observer)
 
@@ -95,19 +98,17 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
             result = CheckResult(check.id, service.id if service else None, "timeout", None,
                                  "did not finish within the run deadline (%.1fs)" % settings.global_deadline,
                                  (time.monotonic() - started) * 1000)
-            if observer is not None:
-                observer(result)
+            _notify(observer, result)
         results.append(result)
     report = assemble(settings, facts, ctx, services, needed, checks, results,
                       (time.monotonic() - started) * 1000, generated_at)
-    credentials = _credentials_if_known(ctx)
-    return Redactor.for_credentials(credentials).report(report)
+    return Redactor.for_credentials(_credentials_if_known(ctx), facts.instance_credentials).report(report)
 
 
 def _credentials_if_known(ctx: CheckContext):
     try:
         return ctx.memo.get("credentials", lambda: None)
-    except Exception:
+    except Exception:  # still being fetched at the deadline
         return None
 
 
