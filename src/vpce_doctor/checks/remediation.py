@@ -113,10 +113,10 @@ def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional
     what = "has no record for" if missing_record else "does not forward"
     return Remediation(
         text="The node's resolver %s %s %s, while the VPC resolver answers with the endpoint. Either add a "
-             "conditional forwarder for %s (or the whole region's amazonaws.com zone) to the VPC resolver at %s, "
+             "conditional forwarder for %s (or its parent zone %s) to the VPC resolver at %s, "
              "or create a Route 53 private hosted zone for the name, associated with %s, with an alias record "
-             "to the endpoint%s." % (resolver, what, hostname, hostname, vpc_plus_two(where), _vpc(where),
-                                     " " + endpoint_id if endpoint_id else ""),
+             "to the endpoint%s." % (resolver, what, hostname, hostname, hostname.split(".", 1)[-1],
+                                     vpc_plus_two(where), _vpc(where), " " + endpoint_id if endpoint_id else ""),
         commands=(
             "aws route53 create-hosted-zone --name %s --vpc VPCRegion=%s,VPCId=%s --caller-reference \"vpce-doctor-$(date +%%s)\" "
             "--hosted-zone-config PrivateZone=true" % (hostname, where.region, _vpc(where)),
