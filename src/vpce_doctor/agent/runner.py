@@ -140,9 +140,10 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
     all_findings: List[Finding] = []
     for spec in services:
         own = [r for r in results if r.service == spec.id]
+        hostnames = ctx.hostnames(spec)
         evidence = verdicts.ServiceEvidence(
             id=spec.id, endpoint_type=spec.endpoint_type, endpoint_service_name=_service_name(ctx, node, spec),
-            hostname=ctx.hostnames(spec)[0] if ctx.hostnames(spec) else "", required=spec.always_required or bool(needed.get(spec.id)),
+            hostname=hostnames[0] if hostnames else "", required=spec.always_required or bool(needed.get(spec.id)),
             dns=_evidence(own, "dns", spec.id), tls=_evidence(own, "tls", spec.id), api=_evidence(own, "api", spec.id))
         judged, judge_errors = _outside_findings(by_id, own, facts, spec)
         own = own + judge_errors

@@ -10,12 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from typing import Any, Dict, List, Optional
-
-try:
-    from typing import Protocol
-except ImportError:  # pragma: no cover - 3.7 and older are not supported anyway
-    Protocol = object  # type: ignore
+from typing import Any, Dict, List, Optional, Protocol
 
 from .catalogue import ServiceSpec
 
