@@ -8,7 +8,7 @@ import time
 import pytest
 
 from vpce_doctor.agent.imds import discover as imds_discover
-from vpce_doctor.agent.addresses import NetworkGuard
+from vpce_doctor.core.addresses import NetworkGuard
 from vpce_doctor.agent.runner import run
 from vpce_doctor.checks.base import load_checks
 from vpce_doctor.demo.https_endpoint import Blackhole
@@ -170,7 +170,7 @@ class JudgesItself:
         return {"source": "pool.example"}
 
     def findings(self, evidence, facts, service):
-        from vpce_doctor.agent.model import Finding, Remediation
+        from vpce_doctor.core.model import Finding, Remediation
 
         return [Finding("ntp_not_amazon", "warning", None, "NTP source is %s" % evidence["source"],
                         Remediation("use 169.254.169.123"))]

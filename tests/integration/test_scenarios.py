@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from vpce_doctor.agent.model import EXIT_CODES
+from vpce_doctor.core.model import EXIT_CODES
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from vpce_doctor.agent.model import EXIT_CODES
+from vpce_doctor.core.model import EXIT_CODES
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.lab.lab import Lab, LabUnavailable, require_tools
 from vpce_doctor.lab.netns import PREFIX, sweep_stale

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from vpce_doctor.agent.settings import SettingsError
+from vpce_doctor.core.settings import SettingsError
 from vpce_doctor.tui.app import VpceDoctorApp
 from vpce_doctor.tui.components.detail_screen import DetailScreen
 from vpce_doctor.tui.components.services_table import ServicesTable

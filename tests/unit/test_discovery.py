@@ -1,8 +1,8 @@
 import pytest
 
 from vpce_doctor.agent import components, resolvconf
-from vpce_doctor.agent.addresses import AddressError, NetworkGuard, NetworkNotAllowed, parse_addr
-from vpce_doctor.agent.settings import SettingsError, resolve_settings
+from vpce_doctor.core.addresses import AddressError, NetworkGuard, NetworkNotAllowed, parse_addr
+from vpce_doctor.core.settings import SettingsError, resolve_settings
 from vpce_doctor.checks.proxy import _without_userinfo, no_proxy_gaps
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from vpce_doctor.agent.model import CheckResult, NodeFacts, Report, ServiceReport
+from vpce_doctor.core.model import CheckResult, NodeFacts, Report, ServiceReport
 from vpce_doctor.agent.redact import Redactor
 from vpce_doctor.agent.render import RENDERERS, prometheus, text, write_atomic
 from vpce_doctor.checks import base, verdicts

@@ -105,7 +105,7 @@ def _fail(message: str) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .runner import run
-    from .settings import SettingsError, resolve_settings
+    from ..core.settings import SettingsError, resolve_settings
 
     try:
         settings = resolve_settings(_flags(args))
@@ -148,7 +148,7 @@ def tui_available() -> bool:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     from .runner import run
-    from .settings import SettingsError, resolve_settings
+    from ..core.settings import SettingsError, resolve_settings
 
     if not tui_available():
         return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]'); use `check` meanwhile")

@@ -8,9 +8,9 @@ from ..checks.context import run_parallel
 from . import components as components_mod
 from . import imds as imds_mod
 from . import resolvconf
-from .addresses import NetworkGuard
-from .model import NodeFacts
-from .settings import Settings, SettingsError
+from ..core.addresses import NetworkGuard
+from ..core.model import NodeFacts
+from ..core.settings import Settings, SettingsError
 
 
 def discover(settings: Settings, remaining) -> NodeFacts:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
-from .addresses import NetworkGuard, NetworkNotAllowed
+from ..core.addresses import NetworkGuard, NetworkNotAllowed
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
 

@@ -17,10 +17,10 @@ from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
 from ..checks.context import CheckContext
 from ..checks.remediation import Where
 from .discovery import discover, needed_by_running
-from .model import (STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
+from ..core.model import (STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
                     severity_status, worst_status)
 from .redact import Redactor
-from .settings import Settings
+from ..core.settings import Settings
 
 Observer = Callable[[CheckResult], None]
 

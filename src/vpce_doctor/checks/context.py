@@ -11,9 +11,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
-from ..agent.addresses import NetworkGuard, parse_addr
-from ..agent.model import NodeFacts
-from ..agent.settings import Settings
+from ..core.addresses import NetworkGuard, parse_addr
+from ..core.model import NodeFacts
+from ..core.settings import Settings
 from .catalogue import Partition, ServiceSpec
 from .probes import dns as dns_probe
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from ..agent.addresses import in_networks
+from ..core.addresses import in_networks
 
 
 def no_proxy_gaps(no_proxy: str, region: str, dns_suffix: str, vpc_cidrs: List[str]) -> List[str]:

@@ -9,7 +9,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from ..agent.model import Remediation
+from ..core.model import Remediation
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..agent.model import CRITICAL, WARNING, Finding
+from ..core.model import CRITICAL, WARNING, Finding
 from . import remediation as fix
 from .probes import aws_call
 from .probes import dns as dns_probe

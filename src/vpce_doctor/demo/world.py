@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from typing import List, Optional, Tuple
 
-from ..agent.settings import Settings
+from ..core.settings import Settings
 from .aws_side import ACCOUNT, LOOPBACK, SimulatedAws
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp

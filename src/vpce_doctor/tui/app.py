@@ -67,7 +67,7 @@ class VpceDoctorApp(App):
         self.run_worker(self._run, thread=True, exclusive=True, group="check")
 
     def _run(self) -> None:
-        from ..agent.settings import SettingsError
+        from ..core.settings import SettingsError
 
         def on_facts(facts, specs, hostnames):
             self.call_from_thread(self.state.on_facts, facts, specs, hostnames)

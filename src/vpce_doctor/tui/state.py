@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
-from ..agent.model import to_jsonable
+from ..core.model import to_jsonable
 from ..agent.redact import Redactor
 from ..agent.render.text import api_cell, dns_cell, tls_cell
 

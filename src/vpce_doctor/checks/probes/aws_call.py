@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlencode
 
-from ...agent.addresses import NetworkGuard, NetworkNotAllowed, format_addr
+from ...core.addresses import NetworkGuard, NetworkNotAllowed, format_addr
 from ..catalogue import READ_ONLY_OPERATION
 from . import https
 

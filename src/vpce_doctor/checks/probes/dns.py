@@ -15,7 +15,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from ...agent.addresses import NetworkGuard, NetworkNotAllowed, format_addr, in_networks
+from ...core.addresses import NetworkGuard, NetworkNotAllowed, format_addr, in_networks
 
 # status words (part of the JSON interface)
 ANSWER = "answer"

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ...agent.addresses import NetworkGuard, NetworkNotAllowed
+from ...core.addresses import NetworkGuard, NetworkNotAllowed
 
 # phase words: the last phase attempted; with ok=False it is the one that failed
 CONNECT = "connect"
