@@ -108,7 +108,7 @@ def test_settings_precedence_flag_env_config(tmp_path):
 ])
 def test_settings_errors(flags, message):
     with pytest.raises(SettingsError, match=message):
-        resolve_settings(flags, {})
+        resolve_settings(flags, {}, known_services=("ec2", "sts"))
 
 
 def test_config_rejects_unknown_keys(tmp_path):

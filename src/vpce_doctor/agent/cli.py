@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+from ..tui import tui_available  # the package's __init__ only; textual is not imported
 from typing import Any, Dict, List, Optional
 
 EXIT_RUN_FAILED = 3
@@ -105,10 +107,11 @@ def _fail(message: str) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .runner import run
+    from ..checks.catalogue import service_ids
     from ..core.settings import SettingsError, resolve_settings
 
     try:
-        settings = resolve_settings(_flags(args))
+        settings = resolve_settings(_flags(args), known_services=service_ids())
         report = run(settings)
     except SettingsError as exc:
         return _fail(str(exc))
@@ -123,37 +126,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(lines) + "\n")
         if not getattr(args, "output", None):
             return report.exit_code
+    from .render import emit
+
     return emit(data, args.format, getattr(args, "output", None), report.exit_code)
-
-
-def emit(data: Dict[str, Any], fmt: str, output: Optional[str], exit_code: int) -> int:
-    from .render import RENDERERS, write_atomic
-
-    content = RENDERERS[fmt](data)
-    if output:
-        try:
-            write_atomic(output, content)
-        except OSError as exc:
-            return _fail("cannot write %s: %s" % (output, exc.strerror or exc))
-    else:
-        sys.stdout.write(content)
-    return exit_code
-
-
-def tui_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("textual") is not None
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     from .runner import run
+    from ..checks.catalogue import service_ids
     from ..core.settings import SettingsError, resolve_settings
 
     if not tui_available():
         return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]'); use `check` meanwhile")
     try:
-        settings = resolve_settings(_flags(args))
+        settings = resolve_settings(_flags(args), known_services=service_ids())
     except SettingsError as exc:
         return _fail(str(exc))
     from ..tui.run import live

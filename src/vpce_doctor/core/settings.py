@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, fields
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Collection, Dict, Mapping, Optional, Tuple
 
 from .addresses import AddressError, parse_addr
 
@@ -108,7 +108,9 @@ def read_config(path: str, required: bool) -> Dict[str, Any]:
     return data
 
 
-def resolve_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
+def resolve_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ,
+                     known_services: Optional[Collection[str]] = None) -> Settings:
+    """known_services: the catalogue's ids (the caller passes them: core/ stands below checks/)."""
     """flags: only what the user passed (None means not given)."""
     config_path = flags.get("config_path")
     config = read_config(config_path or DEFAULT_CONFIG, required=bool(config_path))
@@ -124,11 +126,11 @@ def resolve_settings(flags: Mapping[str, Any], environ: Mapping[str, str] = os.e
         if chosen is not None:
             values[f.name] = _coerce(f.name, chosen)
     settings = Settings(config_path=config_path, **values)
-    validate(settings)
+    validate(settings, known_services)
     return settings
 
 
-def validate(settings: Settings) -> None:
+def validate(settings: Settings, known_services: Optional[Collection[str]] = None) -> None:
     try:
         for addr in (settings.vpc_resolver,) + settings.resolvers:
             parse_addr(addr, 53)
@@ -136,12 +138,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError(str(exc)) from None
     if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
         raise SettingsError("CA bundle not found: %s" % settings.ca_bundle)
-    if settings.services:
-        from ..checks.catalogue import select_services
-
-        try:
-            select_services(settings.services)
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from None
+    unknown = sorted(set(settings.services) - set(known_services)) if known_services is not None else []
+    if unknown:
+        raise SettingsError("unknown service id(s): %s (see `vpce-doctor services`)" % ", ".join(unknown))
 
 

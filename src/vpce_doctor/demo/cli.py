@@ -5,7 +5,7 @@ import sys
 
 
 def run_demo(args) -> int:
-    from ..agent.cli import emit
+    from ..agent.render import emit
     from ..agent.runner import run
     from .scenarios import SCENARIOS
     from .world import World
@@ -19,7 +19,7 @@ def run_demo(args) -> int:
     if scenario is None:
         sys.stderr.write("vpce-doctor: no scenario %r (see `vpce-doctor demo --list`)\n" % args.scenario)
         return 3
-    from ..agent.cli import tui_available
+    from ..tui import tui_available
 
     interactive = args.format == "text" and not args.no_tui and sys.stdout.isatty() and tui_available()
     if args.format == "text" and not interactive:

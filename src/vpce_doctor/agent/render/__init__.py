@@ -4,8 +4,9 @@ A registry, so an output format is one function and one line here."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from . import json_format, prometheus, text
 
@@ -33,3 +34,18 @@ def write_atomic(path: str, content: str) -> None:
         except OSError:
             pass
         raise
+
+
+def emit(data: Dict[str, Any], fmt: str, output: Optional[str], exit_code: int) -> int:
+    """Render to stdout or atomically to `output`; the run's exit code, or 3 with one line when
+    the file cannot be written."""
+    content = RENDERERS[fmt](data)
+    if output:
+        try:
+            write_atomic(output, content)
+        except OSError as exc:
+            sys.stderr.write("vpce-doctor: cannot write %s: %s\n" % (output, exc.strerror or exc))
+            return 3
+    else:
+        sys.stdout.write(content)
+    return exit_code
