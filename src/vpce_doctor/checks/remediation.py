@@ -6,6 +6,8 @@ as an <ANGLE-BRACKETED> placeholder, with the command that finds it placed first
 from __future__ import annotations
 
 import ipaddress
+import re
+import shlex
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -21,6 +23,16 @@ class Where:
     subnet_id: str
     vpc_cidrs: Tuple[str, ...]
     instance_id: str = "<INSTANCE-ID>"
+
+
+_PLACEHOLDER = re.compile(r"^<[A-Z0-9][A-Z0-9+_-]*>$")
+
+
+def q(value: object) -> str:
+    """One value for a shell command line, quoted so that whatever a server or IMDS put in it
+    (`;`, `$(...)`, spaces) stays one inert word. <PLACEHOLDERS> stay readable as they are."""
+    text = str(value)
+    return text if _PLACEHOLDER.match(text) else shlex.quote(text)
 
 
 def _vpc(where: Where) -> str:
