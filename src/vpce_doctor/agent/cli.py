@@ -69,8 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     check = sub.add_parser("check", help="run every check and report (default)")
     _add_check_flags(check)
-    check.add_argument("--format", choices=["text", "json", "prometheus"], default="text")
+    check.add_argument("--format", choices=["text", "json", "prometheus", "npd"], default="text",
+                       help="npd: one line and exit 0 ok / 1 problem / 2 unknown for node-problem-detector")
     check.add_argument("--output", "-o", metavar="PATH", help="write the report here (atomically)")
+    npd = check.add_argument_group("--format npd (node-problem-detector custom plugin)")
+    npd.add_argument("--npd-warn-as-problem", dest="npd_warn_as_problem", action="store_true",
+                     help="warnings set the node condition too (default: only critical findings do)")
+    npd.add_argument("--npd-max-length", dest="npd_max_length", type=int, default=80, metavar="N",
+                     help="longest line, bytes: the monitor's max_output_length (default 80)")
     tui = sub.add_parser("tui", help="the interactive view, live (default on a terminal)")
     _add_check_flags(tui)
     view = sub.add_parser("view", help="open a saved JSON report in the interactive view")
@@ -105,16 +111,28 @@ def _fail(message: str) -> int:
     return EXIT_RUN_FAILED
 
 
+def _npd_failed(args: argparse.Namespace, reason: str) -> int:
+    """node-problem-detector shows stdout, not stderr, on the node: the reason goes there, as Unknown."""
+    from .render import npd
+
+    sys.stdout.write(npd.failed(reason, args.npd_max_length))
+    sys.stderr.write("vpce-doctor: %s\n" % reason)
+    return npd.NPD_UNKNOWN
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .runner import run
     from ..checks.catalogue import service_ids
     from ..core.settings import SettingsError, resolve_settings
 
+    npd_mode = args.format == "npd"
+    if npd_mode and args.output:
+        return _npd_failed(args, "--output does not apply to --format npd (the line goes to stdout)")
     try:
         settings = resolve_settings(_flags(args), known_services=service_ids())
         report = run(settings)
     except SettingsError as exc:
-        return _fail(str(exc))
+        return _npd_failed(args, str(exc)) if npd_mode else _fail(str(exc))
     data = report.to_dict()
     if settings.state_dir:
         from .history import record
@@ -122,10 +140,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             lines = record(data, settings.state_dir, settings.history, settings.prometheus_dir)
         except OSError as exc:
-            return _fail("cannot write the state: %s" % exc)
-        sys.stdout.write("\n".join(lines) + "\n")
-        if not getattr(args, "output", None):
-            return report.exit_code
+            return _npd_failed(args, "cannot write the state: %s" % exc) if npd_mode else \
+                _fail("cannot write the state: %s" % exc)
+        if not npd_mode:  # node-problem-detector reads stdout as the condition message: the line only
+            sys.stdout.write("\n".join(lines) + "\n")
+            if not getattr(args, "output", None):
+                return report.exit_code
+    if npd_mode:
+        from .render import npd
+
+        sys.stdout.write(npd.render(data, args.npd_max_length))
+        return npd.exit_code(data["status"], args.npd_warn_as_problem)
     from .render import emit
 
     return emit(data, args.format, getattr(args, "output", None), report.exit_code)

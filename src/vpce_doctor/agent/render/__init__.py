@@ -8,12 +8,13 @@ import sys
 import tempfile
 from typing import Any, Callable, Dict, Optional
 
-from . import json_format, prometheus, text
+from . import json_format, npd, prometheus, text
 
 RENDERERS: Dict[str, Callable[[Dict[str, Any]], str]] = {
     "text": text.render,
     "json": json_format.render,
     "prometheus": prometheus.render,
+    "npd": npd.render,  # node-problem-detector's plugin line; `check` maps the exit code (render/npd.py)
 }
 
 
