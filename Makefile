@@ -30,12 +30,13 @@ demo: $(VENV)/.demo
 	@$(VENV)/bin/vpce-doctor demo --scenario $(SCENARIO); rc=$$?; [ $$rc -le 2 ]
 
 # Debian packages the tests run for real: dnsmasq (DNS), tmux (the TUI's end-to-end terminal), and for the
-# root-only lab: unbound (VPC resolver), nginx (TLS on endpoint ENIs), dig, curl, iproute2 (namespaces).
+# root-only lab: unbound (VPC resolver), nginx (TLS on endpoint ENIs), dig, curl, iproute2 (namespaces);
+# promtool (in Debian's prometheus package) checks the textfile and tests the alert rules.
 # The aws CLI for the lab's self-check goes in its own virtualenv (it pins its own botocore).
 system-deps:
 	@missing=; \
 	for tool in dnsmasq:dnsmasq-base tmux:tmux unbound:unbound nginx:nginx-light dig:dnsutils curl:curl ip:iproute2 \
-	  ethtool:ethtool systemd-analyze:systemd rpm:rpm; do \
+	  ethtool:ethtool systemd-analyze:systemd rpm:rpm promtool:prometheus; do \
 	  cmd=$${tool%%:*}; pkg=$${tool#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /sbin/$$cmd ] || missing="$$missing $$pkg"; \
 	done; \
