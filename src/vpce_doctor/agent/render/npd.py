@@ -38,14 +38,15 @@ def clean(text: str) -> str:
 def fit(head: str, names: Sequence[str], tail: str, max_length: int, brackets: str = "") -> str:
     """`head` + as many of `names` as fit + "+N more" + `tail`, within max_length bytes."""
     opening, closing = (brackets[0], brackets[1]) if brackets else ("", "")
-    for shown in range(len(names), -1, -1):
-        listed = ", ".join(names[:shown])
-        more = len(names) - shown
-        if more:
-            listed = (listed + " +%d more" % more) if listed else "%d services" % len(names)
-        line = head + (opening + listed + closing if listed else "") + tail
-        if len(line) <= max_length:
-            return line
+    for ending in (tail, ""):  # the services matter more than the count of other findings
+        for shown in range(len(names), -1, -1):
+            listed = ", ".join(names[:shown])
+            more = len(names) - shown
+            if more:
+                listed = (listed + " +%d more" % more) if listed else "%d services" % len(names)
+            line = head + (opening + listed + closing if listed else "") + ending
+            if len(line) <= max_length:
+                return line
     return head.rstrip()[:max_length].rstrip()
 
 
