@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
-from .textfiles import as_node, input_series, promtool_path, samples
+from .textfiles import as_node, fleet_series, promtool_path, samples
 
 pytestmark = pytest.mark.integration
 
@@ -58,20 +58,6 @@ def test_rules_pass_promtool_check_rules():
     done = promtool("check", "rules", RULES)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 6 rules found" in done.stdout
-
-
-def fleet_series(real_runs, minutes):
-    """Six nodes: healthy in a (one of them with its timer stopped), sts broken for both nodes in c,
-    a clock 10 minutes off and a proxy without bypass in b."""
-    layout = [("node-a1:9100", "healthy", "us-east-1a", 60), ("node-a2:9100", "healthy", "us-east-1a", 0),
-              ("node-c1:9100", "sg-drops-443", "us-east-1c", 60), ("node-c2:9100", "sg-drops-443", "us-east-1c", 60),
-              ("node-b1:9100", "clock-skew", "us-east-1b", 60), ("node-b2:9100", "proxy-without-bypass", "us-east-1b", 60)]
-    series = []
-    for index, (instance, scenario, az, step) in enumerate(layout):
-        report, _ = real_runs[scenario]
-        text = as_node(report, az, "i-%017d" % index)
-        series += input_series(text, instance, minutes, timestamp_step=step)
-    return series
 
 
 def rule_annotations():

@@ -82,3 +82,20 @@ def input_series(text, instance, minutes, timestamp_step=60):
             values = "%s+0x%d" % (value, minutes)
         series.append({"series": selector, "values": values})
     return series
+
+
+# instance, scenario, AZ, last-run timestamp step per minute (0: the timer stopped)
+FLEET = [("node-a1:9100", "healthy", "us-east-1a", 60), ("node-a2:9100", "healthy", "us-east-1a", 0),
+         ("node-c1:9100", "sg-drops-443", "us-east-1c", 60), ("node-c2:9100", "sg-drops-443", "us-east-1c", 60),
+         ("node-b1:9100", "clock-skew", "us-east-1b", 60), ("node-b2:9100", "proxy-without-bypass", "us-east-1b", 60)]
+
+
+def fleet_series(real_runs, minutes):
+    """What Prometheus holds after `minutes` of scraping six nodes: healthy in a (one with its timer
+    stopped), sts broken for both nodes in c, a clock 10 minutes off and a proxy without bypass in b."""
+    series = []
+    for index, (instance, scenario, az, step) in enumerate(FLEET):
+        report, _ = real_runs[scenario]
+        text = as_node(report, az, "i-%017d" % index)
+        series += input_series(text, instance, minutes, timestamp_step=step)
+    return series
