@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
-from .textfiles import FLEET, fleet_series, metric_names, promtool_path, samples
+from .textfiles import FLEET, fleet_series, metric_names, promql_metric_names, promtool_path, samples
 
 DASHBOARD = os.path.join(ROOT, "packaging", "grafana", "vpce-doctor-dashboard.json")
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -69,25 +69,6 @@ def queries(dashboard):
     out = [("%s/%s" % (p["title"], t["refId"]), t["expr"]) for p in dashboard["panels"] for t in p["targets"]]
     out += [("$%s" % v["name"], v["query"]["query"]) for v in dashboard["templating"]["list"] if v["type"] == "query"]
     return out
-
-
-KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right",
-            "inf", "nan"}
-
-
-def promql_metric_names(expr):
-    """Metric names a PromQL expression reads: what is left once strings, label matchers, label lists,
-    ranges, variables, function calls and keywords are taken out."""
-    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
-    text = re.sub(r"\{[^}]*\}", " ", text)
-    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
-    text = re.sub(r"\[[^\]]*\]", " ", text)
-    text = re.sub(r"\$\w+", " ", text)
-    names = set()
-    for match in re.finditer(r"(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?", text):
-        if not match.group(2) and match.group(1) not in KEYWORDS:
-            names.add(match.group(1))
-    return names
 
 
 def test_metric_name_parser():

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
-from .textfiles import as_node, fleet_series, promtool_path, samples
+from .textfiles import as_node, fleet_series, metric_names, promql_metric_names, promtool_path, samples
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +58,17 @@ def test_rules_pass_promtool_check_rules():
     done = promtool("check", "rules", RULES)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 6 rules found" in done.stdout
+
+
+def test_rules_read_only_metrics_the_textfile_has(real_runs):
+    written = set()
+    for _, text in real_runs.values():
+        written |= metric_names(text)
+    with open(RULES) as handle:
+        rules = yaml.safe_load(handle)["groups"][0]["rules"]
+    for rule in rules:
+        used = promql_metric_names(rule["expr"])
+        assert used and used <= written, (rule["alert"], sorted(used - written))
 
 
 def rule_annotations():

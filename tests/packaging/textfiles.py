@@ -59,6 +59,25 @@ def metric_names(text):
     return {name for name, _, _ in samples(text)}
 
 
+KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right",
+            "inf", "nan"}
+
+
+def promql_metric_names(expr):
+    """Metric names a PromQL expression reads: what is left once strings, label matchers, label lists,
+    ranges, variables, function calls and keywords are taken out."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = re.sub(r"\$\w+", " ", text)
+    names = set()
+    for match in re.finditer(r"(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?", text):
+        if not match.group(2) and match.group(1) not in KEYWORDS:
+            names.add(match.group(1))
+    return names
+
+
 def as_node(report, availability_zone, instance_id):
     """The same report as another node of the fleet would write it (the simulated VPC has one node)."""
     other = copy.deepcopy(report)
