@@ -275,7 +275,7 @@ def run_monitor_command(world, extra=()):
     world's flags after them point the run at the simulated VPC (argparse: the last value wins)."""
     config = load_monitor()
     rule = config["rules"][0]
-    return subprocess.run([sys.executable, "-m", "vpce_doctor", *rule["args"], *extra, *world.cli_args(timeout=0.5)],
+    return subprocess.run([sys.executable, "-m", "vpce_doctor", *rule["args"], *extra, *world.cli_args(timeout=1.0)],
                           capture_output=True, text=True, env=clean_env(), cwd=ROOT,
                           timeout=go_duration(rule["timeout"]))  # NPD kills the plugin there
 

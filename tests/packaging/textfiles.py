@@ -32,7 +32,7 @@ def run_scenario(name, workdir, dns_backend):
     state, prom = os.path.join(workdir, name, "state"), os.path.join(workdir, name, "prom")
     os.makedirs(prom)
     with World(SCENARIOS[name], dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--state-dir", state, "--prometheus-dir", prom, *world.cli_args(timeout=0.5)])
+        done = run_cli(["check", "--state-dir", state, "--prometheus-dir", prom, *world.cli_args(timeout=1.0)])
     assert "Traceback" not in done.stderr, done.stderr
     with open(os.path.join(state, "last.json"), encoding="utf-8") as handle:
         report = json.load(handle)
