@@ -340,4 +340,7 @@ def test_a_run_that_cannot_happen_is_unknown_with_its_reason_on_stdout():
     assert condition["message"].startswith("unknown: vpce-doctor could not run: unknown service id(s): no-such-service")
     done = run_cli([*rule_args(), "--output", "/tmp/x"])
     assert done.returncode == 2 and "--output does not apply" in done.stdout
+    # a bad flag stops argparse before the format is known: exit 3, which NPD also reads as Unknown
+    done = run_cli([*rule_args(), "--npd-max-length", "0"])
+    assert done.returncode == 3 and "must be at least 1" in done.stderr
 

@@ -61,6 +61,16 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
                         help="settings file (default /etc/vpce-doctor/config.toml)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number: %r" % text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
@@ -75,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     npd = check.add_argument_group("--format npd (node-problem-detector custom plugin)")
     npd.add_argument("--npd-warn-as-problem", dest="npd_warn_as_problem", action="store_true",
                      help="warnings set the node condition too (default: only critical findings do)")
-    npd.add_argument("--npd-max-length", dest="npd_max_length", type=int, default=80, metavar="N",
+    npd.add_argument("--npd-max-length", dest="npd_max_length", type=_positive_int, default=80, metavar="N",
                      help="longest line, bytes: the monitor's max_output_length (default 80)")
     tui = sub.add_parser("tui", help="the interactive view, live (default on a terminal)")
     _add_check_flags(tui)
