@@ -236,6 +236,9 @@ def test_exit_codes_map_onto_npd(status, warn_as_problem, code):
     (report("unknown", services=[{"id": "sts", "required": True, "status": "unknown",
                                   "checks": [{"check": "api", "state": "timeout"}]}]), "unknown: could not run: sts api"),
     (report("unknown"), "unknown: a check could not run"),
+    (report("unknown", [("brand_new_code", "ec2", "info")], services=[
+        {"id": "ec2", "required": True, "status": "unknown", "checks": [{"check": "tls", "state": "error"}]}]),
+     "unknown: could not run: ec2 tls"),
     (report("critical", [("tls\x1b[31m_failure\n", "s\u00e9s\x00", "critical")]), "critical: tls [31m_failure (s?s)"),
 ])
 def test_the_line(data, expected):

@@ -72,6 +72,8 @@ def line(report: Dict[str, Any], max_length: int = DEFAULT_MAX_LENGTH) -> str:
     services = report.get("services") or []
     required = {s.get("id"): bool(s.get("required")) for s in services}
     code = _worst_code(findings, required)
+    if status == "unknown" and not any(SEVERITY_RANK.get(f.get("severity"), 0) for f in findings):
+        code = None  # what could not run says more than an informational finding
     if code is not None:
         same = [f for f in findings if str(f.get("code") or "?") == code]
         worst = max(SEVERITY_RANK.get(f.get("severity"), 0) for f in same)
