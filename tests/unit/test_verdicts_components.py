@@ -108,9 +108,9 @@ def test_sts_fix_targets_the_workload():
 
 def test_pod_identity_evidence_says_why():
     refused = _one(pod_identity=agent(REFUSED))
-    assert "refused" in refused.message and "bound on pod-id-link0" in refused.message
+    assert "connection refused (address bound on pod-id-link0)" in refused.message
     unbound = _one(pod_identity=agent(UNBOUND))
-    assert "not bound on any interface" in unbound.message and "timeout" in unbound.message
+    assert "not bound on any interface" in unbound.message and "timed out" in unbound.message
     assert "process eks-pod-identity-agent running, pid 9" in unbound.evidence
 
 

@@ -251,13 +251,12 @@ def cluster_endpoint_unreachable(where: Where, url: str, reason: str) -> Remedia
 
 
 def no_privatelink_service(where: Where, api_id: str, component: str) -> Remediation:
-    """The workaround is a setting of the component, from no_privatelink.json (with its source)."""
+    """The workaround is a setting of the component, from no_privatelink.json (its source is in the evidence)."""
     from .no_privatelink import load_apis
 
     api = next(a for a in load_apis() if a["id"] == api_id)
     return Remediation(
-        text="%s No VPC endpoint can serve this name, so creating endpoints will not help. (Source: %s)"
-             % (api["workaround"], api["source"]),
+        text="%s No VPC endpoint can serve this name, so creating endpoints will not help." % api["workaround"],
         commands=tuple(c.replace("{region}", q(where.region or "<REGION>")) for c in api.get("commands", ())))
 
 

@@ -99,7 +99,9 @@ def sts_global_findings(evidence: Optional[Dict[str, Any]], where: fix.Where) ->
 
 def _probe_words(p: Dict[str, Any]) -> str:
     bound = ("bound on %s" % p["bound_on"]) if p.get("bound_on") else "not bound on any interface of this node"
-    return "%s:%s %s (address %s)" % (p.get("address"), p.get("port"), p.get("error_kind") or "no answer", bound)
+    what = {"refused": "connection refused", "timeout": "timed out", "unreachable": "unreachable",
+            "not_http": "not an HTTP answer"}.get(p.get("error_kind") or "", p.get("error") or "no answer")
+    return "%s:%s: %s (address %s)" % (p.get("address"), p.get("port"), what, bound)
 
 
 def pod_identity_findings(evidence: Optional[Dict[str, Any]], where: fix.Where) -> List[Finding]:
