@@ -50,9 +50,16 @@ class Scenario:
 # How the real components look to a process scan: Karpenter's image runs /ko-app/controller and its
 # chart sets KARPENTER_SERVICE; the load balancer controller's runs /controller with --ingress-class.
 KARPENTER = ("/ko-app/controller",)
-KARPENTER_ENV = (("KARPENTER_SERVICE", "karpenter"), ("AWS_STS_REGIONAL_ENDPOINTS", "regional"))
+KARPENTER_ENV = (("KARPENTER_SERVICE", "karpenter"), ("AWS_STS_REGIONAL_ENDPOINTS", "regional"),
+                 # a secret in a component's environment, which no output may ever show
+                 ("AWS_SECRET_ACCESS_KEY", "kArPeNtEr+EnViRoN+sEcReT+0123456789abcdefgh"))
 LB_CONTROLLER = ("/controller", "--cluster-name=demo", "--ingress-class=alb")
 POD_IDENTITY_AGENT = FakeProcess(("/eks-pod-identity-agent", "server", "--port", "80", "--cluster-name", "demo"))
+
+
+def process_secrets(scenario: "Scenario"):
+    """Values of the scenario's component environments that must never reach a report."""
+    return [v for p in scenario.processes for k, v in p.env if "SECRET" in k or "TOKEN" in k]
 
 
 def _all(code: str, services) -> Tuple[Tuple[str, Optional[str]], ...]:

@@ -25,7 +25,7 @@ from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
 from .lifecycle import StartStop
-from .scenarios import Scenario
+from .scenarios import Scenario, process_secrets
 
 POD_IDENTITY_IP = "127.10.0.23"
 
@@ -119,7 +119,8 @@ class World(StartStop):
     @property
     def secrets(self) -> List[str]:
         """What must never appear in any output."""
-        return [self.imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")]
+        return [self.imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")] \
+            + process_secrets(self.scenario)
 
     # --- pieces ----------------------------------------------------------------------
     def _start_components(self) -> None:

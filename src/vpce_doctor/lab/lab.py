@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
 from ..demo.lifecycle import StartStop
-from ..demo.scenarios import Scenario
+from ..demo.scenarios import Scenario, process_secrets
 from ..demo.components_side import start_fake_component
 from ..demo.world import start_fake_kubelet
 from . import configs
@@ -211,7 +211,7 @@ class Lab(StartStop):
 
     @property
     def secrets(self) -> List[str]:
-        return list(self.facts.get("secrets") or [])
+        return list(self.facts.get("secrets") or []) + process_secrets(self.scenario)
 
     def doctor_args(self, timeout: float = 1.0) -> List[str]:
         """vpce-doctor's production defaults (169.254.169.253, 169.254.169.254, /etc/resolv.conf,
