@@ -147,8 +147,6 @@ def validate(settings: Settings, known_services: Optional[Collection[str]] = Non
         raise SettingsError("unknown service id(s): %s (see `vpce-doctor services`)" % ", ".join(unknown))
 
 
-
-
 def _check_http_url(url: str) -> None:
     """http://IP[:PORT]: the Pod Identity agent is probed by address, never by a name to resolve."""
     from urllib.parse import urlsplit
