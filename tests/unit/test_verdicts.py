@@ -5,6 +5,7 @@ from vpce_doctor.checks import verdicts
 from vpce_doctor.checks.probes import aws_call
 
 from .evidence import (NO_INVENTORY, api, dns, endpoint, inside, inventory, node, public, service, tls)
+from .test_verdicts_components import COMPONENT_ROWS
 
 S3_HOST = "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
 TIMEOUT = dict(ok=False, phase="connect", kind="timeout", error="TCP connect timed out")
@@ -111,7 +112,7 @@ NODE_ROWS = [
      ["cluster_endpoint_unreachable"]),
     ("cluster endpoint fine", dict(cluster={"known": True, "url": "https://x.eks", "hostname": "x.eks",
                                            "dns": inside("node", "x.eks"), "tls": [tls()]}), []),
-]
+] + COMPONENT_ROWS
 
 
 @pytest.mark.parametrize("name,fields,expected", NODE_ROWS, ids=[r[0] for r in NODE_ROWS])

@@ -35,6 +35,9 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
                    help="a node resolver (repeatable; default: /etc/resolv.conf)")
     g.add_argument("--imds-endpoint", dest="imds_endpoint", metavar="URL")
     g.add_argument("--cluster-endpoint", dest="cluster_endpoint", metavar="URL")
+    g.add_argument("--pod-identity-endpoint", dest="pod_identity_endpoints", metavar="URL", action="append",
+                   help="EKS Pod Identity agent address to probe (repeatable; default http://169.254.170.23, "
+                        "and http://[fd00:ec2::23] on IPv6 nodes)")
     g.add_argument("--ca-bundle", dest="ca_bundle", metavar="PATH")
     g.add_argument("--vpc-cidr", dest="vpc_cidrs", metavar="CIDR", action="append",
                    help="VPC CIDR (repeatable; default: from IMDS)")
@@ -112,7 +115,7 @@ def _flags(args: argparse.Namespace) -> Dict[str, Any]:
     names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
              "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs",
              "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path", "state_dir",
-             "prometheus_dir", "history")
+             "prometheus_dir", "history", "pod_identity_endpoints")
     return {n: getattr(args, n, None) for n in names}
 
 

@@ -1,4 +1,8 @@
-"""Which node components run, and the proxy settings kubelet and containerd really use."""
+"""Which node components run, and the settings they really use: kubelet's and containerd's
+proxy, every component's AWS SDK environment (STS endpoint selection) and the few flags and
+variables that decide whether it calls an API with no VPC endpoint (checks/no_privatelink.json).
+
+Only named settings are kept: an environment holds secrets (keys, tokens), a report never does."""
 from __future__ import annotations
 
 import re
@@ -17,12 +21,15 @@ COMPONENT_PROCESSES = {
     "efs-csi": ["aws-efs-csi-driver", "efs-plugin"],
     "cluster-autoscaler": ["cluster-autoscaler"],
     "karpenter": ["karpenter", "controller"],
-    "aws-load-balancer-controller": ["aws-load-balancer-controller"],
+    "aws-load-balancer-controller": ["aws-load-balancer-controller", "controller"],
     "xray-daemon": ["xray", "aws-xray-daemon"],
 }
 # whose environment is evidence for proxy_bypass_missing
 PROXY_COMPONENTS = ("kubelet", "containerd")
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy")
+# AWS SDK settings kept as evidence (never credentials: those names are not on this list)
+SDK_ENV = ("AWS_STS_REGIONAL_ENDPOINTS", "AWS_ENDPOINT_URL_STS", "AWS_REGION", "AWS_DEFAULT_REGION")
+IMAGE_ARGS = ("--pod-infra-container-image",)
 
 
 def parse_environ(raw: bytes) -> Dict[str, str]:
@@ -44,50 +51,134 @@ def proxy_settings(env: Dict[str, str]) -> Dict[str, str]:
     return out
 
 
-def _read_environ(pid: int) -> Dict[str, Any]:
+def _read_raw_environ(pid: int) -> Dict[str, Any]:
+    """{"readable": True, "env": {...}} or {"readable": False, "error": ...}. The whole environment
+    stays in memory for the scan only; what is kept is picked by name below."""
     try:
         with open("/proc/%d/environ" % pid, "rb") as handle:
-            return {"readable": True, "proxy": proxy_settings(parse_environ(handle.read()))}
+            return {"readable": True, "env": parse_environ(handle.read())}
     except PermissionError:
         return {"readable": False, "error": "not permitted to read /proc/%d/environ (run as root)" % pid}
     except OSError as exc:
         return {"readable": False, "error": "cannot read /proc/%d/environ: %s" % (pid, exc.strerror)}
 
 
-def _karpenter_like(name: str, cmdline: List[str]) -> bool:
-    # "controller" alone is too common a name; count it only when argv says karpenter.
-    return name != "controller" or any("karpenter" in part for part in cmdline)
+def watched_env() -> List[str]:
+    from ..checks.no_privatelink import watched_env as privatelink_env
+
+    return sorted(set(SDK_ENV) | set(privatelink_env()))
+
+
+def watched_args() -> List[str]:
+    from ..checks.no_privatelink import watched_args as privatelink_args
+
+    return sorted(set(IMAGE_ARGS) | set(privatelink_args()))
+
+
+def parse_args(cmdline: List[str], wanted: Iterable[str]) -> Dict[str, str]:
+    """--flag=value, --flag value (a word that does not start with "-") and a bare --flag ("": set).
+    Only the flags in wanted: other arguments may hold secrets."""
+    wanted = set(wanted)
+    out: Dict[str, str] = {}
+    for index, token in enumerate(cmdline[1:], start=1):
+        if not token.startswith("-"):
+            continue
+        name, sep, value = token.partition("=")
+        name = "--" + name.lstrip("-")
+        if name not in wanted:
+            continue
+        if not sep:
+            following = cmdline[index + 1] if index + 1 < len(cmdline) else ""
+            value = following if following and not following.startswith("-") else ""
+        out[name] = value
+    return out
+
+
+def component_settings(cmdline: List[str], raw_environ: Dict[str, Any]) -> Dict[str, Any]:
+    settings: Dict[str, Any] = {"env_readable": bool(raw_environ.get("readable")),
+                                "args": parse_args(cmdline, watched_args())}
+    if raw_environ.get("readable"):
+        env = raw_environ.get("env") or {}
+        settings["env"] = {name: env[name] for name in watched_env() if name in env}
+    else:
+        settings["env_error"] = raw_environ.get("error")
+    return settings
+
+
+def _controller_is(component: str, cmdline: List[str], environ: Dict[str, str]) -> bool:
+    """Karpenter's and the load balancer controller's binaries are both called "controller"
+    (/ko-app/controller, /controller): tell them apart by what their Helm charts always set."""
+    text = " ".join(cmdline)
+    if component == "karpenter":
+        return "karpenter" in text or "KARPENTER_SERVICE" in environ
+    if component == "aws-load-balancer-controller":
+        return "aws-load-balancer-controller" in text or any(
+            part.startswith(("--ingress-class", "--enable-shield", "--enable-waf")) for part in cmdline)
+    return False
+
+
+def _names(proc: Dict[str, Any]) -> set:
+    cmdline = proc.get("cmdline") or []
+    names = {proc.get("name") or ""}
+    if cmdline:
+        names.add(re.split(r"[/\\]", cmdline[0])[-1])
+    return names
 
 
 def match_components(processes: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """processes: dicts with pid, name, cmdline. Pure, so tests feed it a table."""
+    """processes: dicts with pid, name, cmdline and optionally environ (a dict). Pure, so tests feed it a table."""
     found: Dict[str, Dict[str, Any]] = {}
     for proc in processes:
         cmdline = proc.get("cmdline") or []
-        names = {proc.get("name") or ""}
-        if cmdline:
-            names.add(re.split(r"[/\\]", cmdline[0])[-1])
+        names = _names(proc)
         for component, wanted in COMPONENT_PROCESSES.items():
             hit = next((n for n in names if n in wanted), None)
-            if hit and _karpenter_like(hit, cmdline) and component not in found:
+            if hit == "controller" and not _controller_is(component, cmdline, proc.get("environ") or {}):
+                continue
+            if hit and component not in found:
                 found[component] = {"name": component, "pid": proc["pid"], "process": hit}
     return [found[c] for c in COMPONENT_PROCESSES if c in found]
 
 
-def running_components(read_environ=_read_environ) -> List[Dict[str, Any]]:
+_CANDIDATES = {n for names in COMPONENT_PROCESSES.values() for n in names}
+
+
+def running_components(read_environ=_read_raw_environ, image_root: str = "/") -> List[Dict[str, Any]]:
     try:
         import psutil
     except ImportError:
         return []
     processes = []
+    environs: Dict[int, Dict[str, Any]] = {}
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):
         info = proc.info
-        processes.append({"pid": info["pid"], "name": info.get("name"), "cmdline": info.get("cmdline")})
+        entry = {"pid": info["pid"], "name": info.get("name"), "cmdline": info.get("cmdline") or []}
+        if _names(entry) & _CANDIDATES:  # only the environments of processes that may be components
+            environs[info["pid"]] = read_environ(info["pid"])
+            entry["environ"] = environs[info["pid"]].get("env") or {}
+        processes.append(entry)
     components = match_components(processes)
+    cmdlines = {p["pid"]: p["cmdline"] for p in processes}
     for component in components:
+        raw = environs.get(component["pid"], {"readable": False, "error": "not read"})
         if component["name"] in PROXY_COMPONENTS:
-            component["environ"] = read_environ(component["pid"])
+            component["environ"] = ({"readable": True, "proxy": proxy_settings(raw["env"])} if raw.get("readable")
+                                    else {"readable": False, "error": raw.get("error")})
+        component["settings"] = component_settings(cmdlines.get(component["pid"]) or [], raw)
+    _attach_images(components, image_root)
     return components
+
+
+def _attach_images(components: List[Dict[str, Any]], root: str) -> None:
+    """containerd's image references and registry mirrors (see image_refs.py)."""
+    from . import image_refs
+
+    containerd = next((c for c in components if c["name"] == "containerd"), None)
+    if containerd is None:
+        return
+    kubelet = next((c for c in components if c["name"] == "kubelet"), None)
+    pause = ((kubelet or {}).get("settings") or {}).get("args", {}).get("--pod-infra-container-image")
+    containerd["images"] = image_refs.collect(root, kubelet_pause_image=pause or None)
 
 
 KUBECONFIG_PATHS = ("/var/lib/kubelet/kubeconfig", "/etc/kubernetes/kubelet/kubeconfig", "/etc/eksctl/kubeconfig.yaml")

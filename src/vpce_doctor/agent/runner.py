@@ -132,6 +132,9 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
         credentials=_evidence(results, "credentials", None),
         proxy=_evidence(results, "proxy", None),
         cluster=_evidence(results, "cluster_endpoint", None),
+        no_privatelink=_evidence(results, "no_privatelink", None),
+        sts_global=_evidence(results, "sts_global", None),
+        pod_identity=_evidence(results, "pod_identity", None),
         api_results=[r.evidence for r in results if r.check == "api" and r.ok and r.evidence is not None],
         clock_tolerance=settings.clock_tolerance,
     )

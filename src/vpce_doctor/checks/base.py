@@ -30,6 +30,9 @@ BUILTIN = {
     "credentials": "vpce_doctor.checks.credentials:CredentialsCheck",
     "proxy": "vpce_doctor.checks.proxy:ProxyCheck",
     "cluster_endpoint": "vpce_doctor.checks.cluster_endpoint:ClusterEndpointCheck",
+    "no_privatelink": "vpce_doctor.checks.no_privatelink:NoPrivateLinkCheck",
+    "sts_global": "vpce_doctor.checks.sts_global:StsGlobalCheck",
+    "pod_identity": "vpce_doctor.checks.pod_identity:PodIdentityCheck",
 }
 
 

@@ -248,3 +248,62 @@ def cluster_endpoint_unreachable(where: Where, url: str, reason: str) -> Remedia
         commands=("aws eks describe-cluster --region %s --name <CLUSTER-NAME> --query cluster.resourcesVpcConfig" % where.region,
                   "aws eks update-cluster-config --region %s --name <CLUSTER-NAME> "
                   "--resources-vpc-config endpointPrivateAccess=true" % where.region))
+
+
+def no_privatelink_service(where: Where, api_id: str, component: str) -> Remediation:
+    """The workaround is a setting of the component, from no_privatelink.json (its source is in the evidence)."""
+    from .no_privatelink import load_apis
+
+    api = next(a for a in load_apis() if a["id"] == api_id)
+    return Remediation(
+        text="%s No VPC endpoint can serve this name, so creating endpoints will not help." % api["workaround"],
+        commands=tuple(c.replace("{region}", q(where.region or "<REGION>")) for c in api.get("commands", ())))
+
+
+# where a component's environment is set: (kind/name, namespace) for pods, None for a systemd unit
+_WORKLOADS = {
+    "aws-node": ("daemonset/aws-node", "kube-system"),
+    "karpenter": ("deployment/karpenter", "<KARPENTER-NAMESPACE>"),
+    "aws-load-balancer-controller": ("deployment/aws-load-balancer-controller", "kube-system"),
+    "ebs-csi": ("deployment/ebs-csi-controller", "kube-system"),
+    "efs-csi": ("deployment/efs-csi-controller", "kube-system"),
+    "eks-pod-identity-agent": ("daemonset/eks-pod-identity-agent", "kube-system"),
+    "cluster-autoscaler": ("deployment/cluster-autoscaler", "kube-system"),
+}
+
+
+def sts_global_endpoint(where: Where, component: str, setting: str) -> Remediation:
+    region = where.region or "<REGION>"
+    if setting.startswith("AWS_ENDPOINT_URL_STS"):
+        wanted = "AWS_ENDPOINT_URL_STS=https://sts.%s.amazonaws.com" % region
+        change = "point AWS_ENDPOINT_URL_STS at the regional endpoint https://sts.%s.amazonaws.com" % region
+    else:
+        wanted = "AWS_STS_REGIONAL_ENDPOINTS=regional"
+        change = "set AWS_STS_REGIONAL_ENDPOINTS=regional"
+    text = ("%s sends its STS calls (AssumeRoleWithWebIdentity for IRSA) to sts.amazonaws.com because of %s. "
+            "On that workload, %s (or update it to an AWS SDK that defaults to the regional endpoint); the regional "
+            "name resolves to this VPC's sts endpoint." % (component, setting, change))
+    if component in ("kubelet", "containerd"):
+        return Remediation(text=text, commands=(
+            "sudo systemctl show %s --property=Environment" % component,
+            "sudo mkdir -p /etc/systemd/system/%s.service.d && printf '[Service]\\nEnvironment=%%s\\n' %s "
+            "| sudo tee /etc/systemd/system/%s.service.d/sts-regional.conf" % (component, q(wanted), component),
+            "sudo systemctl daemon-reload && sudo systemctl restart %s" % component))
+    workload, namespace = _WORKLOADS.get(component, ("<WORKLOAD>", "<NAMESPACE>"))
+    return Remediation(text=text, commands=(
+        "kubectl -n %s set env %s %s" % (q(namespace), q(workload), q(wanted)),))
+
+
+def pod_identity_agent_unreachable(where: Where, urls: Sequence[str]) -> Remediation:
+    return Remediation(
+        text="The EKS Pod Identity agent runs on this node but does not answer on %s. Its init container puts "
+             "169.254.170.23 (and fd00:ec2::23) on the pod-id-link0 interface and the agent listens there on port 80 "
+             "(hostNetwork): check the agent pod on this node and its logs, that the address is on pod-id-link0, "
+             "and that nothing else holds port 80 on the node." % ", ".join(urls),
+        commands=(
+            "kubectl -n kube-system get pods -l app.kubernetes.io/name=eks-pod-identity-agent -o wide "
+            "--field-selector spec.nodeName=<NODE-NAME>",
+            "kubectl -n kube-system logs daemonset/eks-pod-identity-agent --all-containers --tail=50",
+            "ip addr show dev pod-id-link0",
+            "sudo ss -ltnp 'sport = :80'",
+        ) + tuple("curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 2 %s/" % q(u) for u in urls))

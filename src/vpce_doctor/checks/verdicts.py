@@ -19,7 +19,8 @@ failures it explains stay as its evidence instead of becoming findings of their 
 | endpoint has no ENI in the node's AZ                            | endpoint_az_missing       |
 
 Node level: clock_skew, no_credentials, proxy_bypass_missing, imds_unreachable,
-cluster_endpoint_unreachable.
+cluster_endpoint_unreachable; and what running components need (verdicts_components.py):
+no_privatelink_service, sts_global_endpoint, pod_identity_agent_unreachable.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..core.model import CRITICAL, WARNING, Finding
 from . import remediation as fix
+from . import verdicts_components
 from .probes import aws_call
 from .probes import dns as dns_probe
 from .probes.inventory import Endpoint, Inventory
@@ -37,7 +39,7 @@ CODES = (
     "endpoint_missing", "private_dns_disabled", "custom_dns_not_forwarding", "dns_record_missing",
     "dns_failure", "port_blocked", "tls_failure", "policy_denied", "iam_denied", "endpoint_az_missing",
     "clock_skew", "no_credentials", "proxy_bypass_missing", "imds_unreachable", "cluster_endpoint_unreachable",
-)
+) + verdicts_components.CODES
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class NodeEvidence:
     credentials: Optional[Dict[str, Any]] = None
     proxy: Optional[Sequence[Dict[str, Any]]] = None
     cluster: Optional[Dict[str, Any]] = None
+    no_privatelink: Optional[Sequence[Dict[str, Any]]] = None  # checks/no_privatelink.py
+    sts_global: Optional[Dict[str, Any]] = None  # checks/sts_global.py
+    pod_identity: Optional[Dict[str, Any]] = None  # checks/pod_identity.py
     api_results: Sequence[aws_call.ApiResult] = field(default_factory=tuple)
     clock_tolerance: float = 60.0
 
@@ -259,6 +264,7 @@ def node_findings(node: NodeEvidence) -> List[Finding]:
                 % (entry["component"], entry["https_proxy"], entry.get("no_proxy") or "unset", ", ".join(entry["missing"])),
                 fix.proxy_bypass_missing(where, entry["component"], entry["missing"], entry.get("no_proxy"))))
     findings += _cluster_findings(node)
+    findings += verdicts_components.component_findings(node.no_privatelink, node.sts_global, node.pod_identity, where)
     return findings
 
 

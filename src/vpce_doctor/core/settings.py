@@ -38,6 +38,7 @@ class Settings:
     history: int = 96  # reports kept in state_dir/history (a day at one run per 15 minutes)
     resolv_conf: str = "/etc/resolv.conf"
     scan_processes: bool = True
+    pod_identity_endpoints: Tuple[str, ...] = ()  # empty: 169.254.170.23:80, and [fd00:ec2::23]:80 on IPv6 nodes
     config_path: Optional[str] = None
 
     @property
@@ -61,8 +62,9 @@ ENVIRONMENT = {
     "allow_net": ("VPCE_DOCTOR_ALLOW_NET",),
     "state_dir": ("VPCE_DOCTOR_STATE_DIR",),
     "prometheus_dir": ("VPCE_DOCTOR_PROMETHEUS_DIR",),
+    "pod_identity_endpoints": ("VPCE_DOCTOR_POD_IDENTITY_ENDPOINT",),
 }
-_LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net"}
+_LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints"}
 _FLOATS = {"timeout", "deadline", "clock_tolerance"}
 _BOOLS = {"no_api", "scan_processes", "all_services"}
 
@@ -136,6 +138,8 @@ def validate(settings: Settings, known_services: Optional[Collection[str]] = Non
             parse_addr(addr, 53)
     except AddressError as exc:
         raise SettingsError(str(exc)) from None
+    for url in settings.pod_identity_endpoints:
+        _check_http_url(url)
     if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
         raise SettingsError("CA bundle not found: %s" % settings.ca_bundle)
     unknown = sorted(set(settings.services) - set(known_services)) if known_services is not None else []
@@ -143,3 +147,15 @@ def validate(settings: Settings, known_services: Optional[Collection[str]] = Non
         raise SettingsError("unknown service id(s): %s (see `vpce-doctor services`)" % ", ".join(unknown))
 
 
+def _check_http_url(url: str) -> None:
+    """http://IP[:PORT]: the Pod Identity agent is probed by address, never by a name to resolve."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        parse_addr(parts.hostname or "", port or 80)
+    except (ValueError, AddressError):
+        raise SettingsError("invalid endpoint %r (expected http://IP[:PORT] or http://[IPv6][:PORT])" % url) from None
+    if parts.scheme != "http":  # the agent serves plain HTTP on a link-local address
+        raise SettingsError("invalid endpoint %r (expected http://IP[:PORT] or http://[IPv6][:PORT])" % url)

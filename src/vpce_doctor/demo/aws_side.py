@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from typing import Dict, List, Optional, Tuple
 
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
-from . import aws_answers
+from . import aws_answers, components_side
 from .dns_server import ZoneData
 from .scenarios import Scenario
 
@@ -194,7 +194,8 @@ class SimulatedAws:
                         known_names=self.known_names())
 
     def known_names(self) -> Tuple[str, ...]:
-        return tuple(h for s in self.scenario.services for h in self.hostnames(s)) + (self.cluster_host,)
+        return tuple(h for s in self.scenario.services for h in self.hostnames(s)) + (self.cluster_host,) \
+            + components_side.public_names(self.scenario, self.region, self.partition)
 
     def _public_domains(self) -> Tuple[str, ...]:
         return (self.partition.dns_suffix, self.partition.api_suffix)

@@ -12,6 +12,14 @@ OPTIONAL = ("logs", "ssm", "ssmmessages", "ec2messages", "eks-auth", "elasticloa
 
 
 @dataclass(frozen=True)
+class FakeProcess:
+    """A process the scan takes for a node component: its argv (argv[0] is the name the scan sees)
+    and environment, as that component's image and Helm chart would start it."""
+    argv: Tuple[str, ...]
+    env: Tuple[Tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -35,6 +43,23 @@ class Scenario:
     imds: str = "v2"  # v2 | v1 | down
     cluster_endpoint: Optional[str] = None  # private | public
     demo: bool = False  # listed first by `vpce-doctor demo --list`
+    processes: Tuple[FakeProcess, ...] = ()  # node components that run (demo/components_side.py)
+    pod_identity: Optional[str] = None  # up | down: whether the Pod Identity agent's address answers HTTP
+
+
+# How the real components look to a process scan: Karpenter's image runs /ko-app/controller and its
+# chart sets KARPENTER_SERVICE; the load balancer controller's runs /controller with --ingress-class.
+KARPENTER = ("/ko-app/controller",)
+KARPENTER_ENV = (("KARPENTER_SERVICE", "karpenter"), ("AWS_STS_REGIONAL_ENDPOINTS", "regional"),
+                 # a secret in a component's environment, which no output may ever show
+                 ("AWS_SECRET_ACCESS_KEY", "kArPeNtEr+EnViRoN+sEcReT+0123456789abcdefgh"))
+LB_CONTROLLER = ("/controller", "--cluster-name=demo", "--ingress-class=alb")
+POD_IDENTITY_AGENT = FakeProcess(("/eks-pod-identity-agent", "server", "--port", "80", "--cluster-name", "demo"))
+
+
+def process_secrets(scenario: "Scenario"):
+    """Values of the scenario's component environments that must never reach a report."""
+    return [v for p in scenario.processes for k, v in p.env if "SECRET" in k or "TOKEN" in k]
 
 
 def _all(code: str, services) -> Tuple[Tuple[str, Optional[str]], ...]:
@@ -85,6 +110,25 @@ SCENARIOS = {s.name: s for s in [
              expect=(("cluster_endpoint_unreachable", None),), expect_status="critical"),
     Scenario("cn-healthy", "Healthy, in the aws-cn partition (Ningxia).", region="cn-northwest-1",
              expect=(), expect_status="ok"),
+    Scenario("karpenter-no-pricing", "Karpenter runs in an isolated VPC without its isolated-VPC setting: it calls "
+             "the pricing API, which has no VPC endpoint.", processes=(FakeProcess(KARPENTER, KARPENTER_ENV),),
+             expect=(("no_privatelink_service", None),), expect_status="critical"),
+    Scenario("karpenter-isolated-vpc", "Karpenter runs with settings.isolatedVPC=true: it never calls the pricing API.",
+             processes=(FakeProcess(KARPENTER, KARPENTER_ENV + (("ISOLATED_VPC", "true"),)),),
+             expect=(), expect_status="ok"),
+    Scenario("lb-controller-wafv2-on", "The load balancer controller has Shield and WAF Classic turned off but "
+             "WAFv2 still on, and WAFv2 is not reachable from the subnet.",
+             processes=(FakeProcess(LB_CONTROLLER + ("--enable-shield=false", "--enable-waf=false")),),
+             expect=(("no_privatelink_service", None),), expect_status="critical"),
+    Scenario("sts-global-endpoint", "The VPC CNI (aws-node) runs with AWS_STS_REGIONAL_ENDPOINTS=legacy, so its IRSA "
+             "calls go to sts.amazonaws.com, which has no private DNS; the regional sts endpoint is fine.",
+             processes=(FakeProcess(("/app/aws-k8s-agent",), (("AWS_STS_REGIONAL_ENDPOINTS", "legacy"),)),),
+             expect=(("sts_global_endpoint", None),), expect_status="critical"),
+    Scenario("pod-identity-agent-down", "eks-pod-identity-agent runs but nothing answers on its link-local address.",
+             processes=(POD_IDENTITY_AGENT,), pod_identity="down",
+             expect=(("pod_identity_agent_unreachable", None),), expect_status="critical"),
+    Scenario("pod-identity-agent-up", "eks-pod-identity-agent runs and answers on its link-local address.",
+             processes=(POD_IDENTITY_AGENT,), pod_identity="up", expect=(), expect_status="ok"),
     Scenario("cn-private-dns-off", "aws-cn: the sts endpoint has private DNS off.", region="cn-northwest-1",
              private_dns_off=("sts",), expect=(("private_dns_disabled", "sts"),), expect_status="critical"),
 ]}

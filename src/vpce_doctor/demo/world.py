@@ -3,7 +3,8 @@ endpoints in front of moto, blackholed "public" addresses, and an IMDS server.
 
 Address plan (aws_side.LOOPBACK, all inside 127.0.0.0/8, so nothing ever leaves the machine):
   VPC 127.10.0.0/16; subnets 127.10.1.0/24 (AZ a, the node), .2 (b), .3 (c)
-  VPC resolver 127.10.0.2, corporate resolver 127.10.0.53, IMDS 127.10.0.254
+  VPC resolver 127.10.0.2, corporate resolver 127.10.0.53, IMDS 127.10.0.254,
+  the Pod Identity agent's link-local address (169.254.170.23 on a node) 127.10.0.23
   endpoint ENIs 127.10.<az>.20+, EKS API server 127.10.1.100
   "public" AWS addresses 127.203.0.0/24: connections there time out, as from an isolated subnet
 """
@@ -19,11 +20,14 @@ from typing import List, Optional, Tuple
 
 from ..core.settings import Settings
 from .aws_side import ACCOUNT, LOOPBACK, SimulatedAws
+from .components_side import PodIdentityAgent, start_fake_component
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
 from .lifecycle import StartStop
-from .scenarios import Scenario
+from .scenarios import Scenario, process_secrets
+
+POD_IDENTITY_IP = "127.10.0.23"
 
 
 class World(StartStop):
@@ -38,6 +42,8 @@ class World(StartStop):
         self._running: List[object] = []
         self.https_port = 0
         self.kubelet: Optional[subprocess.Popen] = None
+        self.fakes: List[subprocess.Popen] = []  # the scenario's component processes
+        self.pod_identity_port = 0
 
     # --- lifecycle -----------------------------------------------------------------
     def _keep(self, thing):
@@ -53,12 +59,17 @@ class World(StartStop):
         self.imds = self._keep(ImdsServer(self.plan.imds_ip, self.aws.imds_facts(), mode=self.scenario.imds).start())
         if self.scenario.kubelet_env is not None:
             self.kubelet = start_fake_kubelet(self.scenario.kubelet_env)
+        self._start_components()
 
     def stop(self) -> None:
         if self.kubelet is not None:
             self.kubelet.kill()  # our own child, by PID
             self.kubelet.wait(timeout=5)
             self.kubelet = None
+        for fake in self.fakes:  # our own children, by PID
+            fake.kill()
+            fake.wait(timeout=5)
+        self.fakes = []
         for thing in reversed(self._running):
             try:
                 thing.stop()
@@ -86,8 +97,11 @@ class World(StartStop):
             services=self.scenario.services, vpc_resolver=self.vpc_resolver_addr, resolvers=self.node_resolvers(),
             imds_endpoint="http://%s:%d" % (self.plan.imds_ip, self.imds.port), ca_bundle=self.ca_path,
             timeout=timeout, https_port=self.https_port, allow_net=self.plan.allow_net,
-            scan_processes=self.scenario.kubelet_env is not None, cluster_endpoint=self.aws.cluster_url(),
+            scan_processes=self.scenario.kubelet_env is not None or bool(self.scenario.processes),
+            cluster_endpoint=self.aws.cluster_url(),
         )
+        if self.scenario.pod_identity:
+            values["pod_identity_endpoints"] = ("http://%s:%d" % (POD_IDENTITY_IP, self.pod_identity_port),)
         if self.scenario.imds == "down":
             # What an operator passes when IMDS is gone.
             values.update(region=self.aws.region, vpc_cidrs=(self.plan.vpc_cidr,), account_id=ACCOUNT)
@@ -105,9 +119,18 @@ class World(StartStop):
     @property
     def secrets(self) -> List[str]:
         """What must never appear in any output."""
-        return [self.imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")]
+        return [self.imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")] \
+            + process_secrets(self.scenario)
 
     # --- pieces ----------------------------------------------------------------------
+    def _start_components(self) -> None:
+        if self.scenario.pod_identity == "up":
+            self.pod_identity_port = self._keep(PodIdentityAgent(POD_IDENTITY_IP).start()).port
+        elif self.scenario.pod_identity == "down":
+            self.pod_identity_port = self._free_port(POD_IDENTITY_IP)  # nothing listens there: refused
+        for process in self.scenario.processes:
+            self.fakes.append(start_fake_component(process))
+
     @staticmethod
     def _free_port(ip: str) -> int:
         with socket.socket() as sock:
@@ -177,6 +200,8 @@ def settings_to_args(s: Settings) -> List[str]:
         args.append("--no-process-scan")
     if s.cluster_endpoint:
         args += ["--cluster-endpoint", s.cluster_endpoint]
+    for url in s.pod_identity_endpoints:
+        args += ["--pod-identity-endpoint", url]
     if s.region:
         args += ["--region", s.region]
     if s.account_id:

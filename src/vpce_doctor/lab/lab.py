@@ -14,13 +14,15 @@ from typing import Dict, List, Optional
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
 from ..demo.lifecycle import StartStop
-from ..demo.scenarios import Scenario
+from ..demo.scenarios import Scenario, process_secrets
+from ..demo.components_side import start_fake_component
 from ..demo.world import start_fake_kubelet
 from . import configs
-from .netns import Namespaces, netns_exec, sweep_stale
+from .netns import Namespaces, ip, netns_exec, sweep_stale
 
 BACKEND_PORT = 8081
 VPC_PLUS_TWO = "100.64.0.2"
+POD_IDENTITY_IP = "169.254.170.23"  # the agent's real address, in the node namespace
 
 
 class LabUnavailable(Exception):
@@ -52,6 +54,7 @@ class Lab(StartStop):
         os.chmod(self.workdir, 0o755)
         self.processes: List[subprocess.Popen] = []
         self.kubelet: Optional[subprocess.Popen] = None
+        self.fakes: List[subprocess.Popen] = []  # the scenario's component processes
         self.facts: Dict = {}
 
     # --- building ----------------------------------------------------------------------
@@ -117,6 +120,38 @@ class Lab(StartStop):
         if sc.kubelet_env is not None:
             self.kubelet = start_fake_kubelet(sc.kubelet_env)
         self._wait_ready(servers)
+        self._start_components()
+
+    def _start_components(self) -> None:
+        """The scenario's component processes, and the Pod Identity agent's address in the node
+        namespace: on a dummy link pod-id-link0 answering HTTP on 80, as the agent sets it up (up),
+        or bound nowhere, its packets dropped in the VPC like any stray link-local traffic (down)."""
+        sc = self.scenario
+        for process in sc.processes:
+            self.fakes.append(start_fake_component(process))
+        if sc.pod_identity == "down":
+            self.ns.drop_address(POD_IDENTITY_IP)
+        if sc.pod_identity != "up":
+            return
+        link = "pod-id-link0"
+        if ip("link", "add", link, "type", "dummy", namespace=self.ns.node, check=False).returncode != 0:
+            link = "lo"  # a kernel without the dummy driver (some containers): lo holds a /32 just as well
+        ip("addr", "add", POD_IDENTITY_IP + "/32", "dev", link, namespace=self.ns.node)
+        ip("link", "set", link, "up", namespace=self.ns.node)
+        empty = self._path("pod-identity")
+        os.makedirs(empty)
+        self._spawn("pod-identity", netns_exec(self.ns.node, [sys.executable, "-m", "http.server", "80", "--bind",
+                                                              POD_IDENTITY_IP, "--directory", empty]))
+        deadline = time.monotonic() + 15  # bounded, like _wait_ready
+        while True:
+            done = subprocess.run(netns_exec(self.ns.node, ["curl", "-s", "-o", "/dev/null", "--max-time", "1",
+                                                            "http://%s/" % POD_IDENTITY_IP]),
+                                  capture_output=True, text=True, timeout=10)
+            if done.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("lab pod-identity agent not ready: %s" % self._log_tail("pod-identity"))
+            time.sleep(0.1)
 
     def _path(self, name: str) -> str:
         return os.path.join(self.workdir, name)
@@ -176,7 +211,7 @@ class Lab(StartStop):
 
     @property
     def secrets(self) -> List[str]:
-        return list(self.facts.get("secrets") or [])
+        return list(self.facts.get("secrets") or []) + process_secrets(self.scenario)
 
     def doctor_args(self, timeout: float = 1.0) -> List[str]:
         """vpce-doctor's production defaults (169.254.169.253, 169.254.169.254, /etc/resolv.conf,
@@ -185,8 +220,10 @@ class Lab(StartStop):
         args = ["--ca-bundle", self.ca_path, "--services", ",".join(sc.services), "--timeout", str(timeout)]
         for net in self.plan.allow_net:
             args += ["--allow-net", net]
-        if sc.kubelet_env is None:
+        if sc.kubelet_env is None and not sc.processes:
             args.append("--no-process-scan")
+        if sc.pod_identity:
+            args += ["--allow-net", POD_IDENTITY_IP + "/32"]  # the node's own link-local agent address
         if self.facts.get("cluster_url"):
             args += ["--cluster-endpoint", self.facts["cluster_url"]]
         if sc.imds == "down":
@@ -215,6 +252,10 @@ class Lab(StartStop):
             self.kubelet.kill()
             self.kubelet.wait(timeout=5)
             self.kubelet = None
+        for fake in self.fakes:  # our own children, by PID
+            fake.kill()
+            fake.wait(timeout=5)
+        self.fakes = []
         for process in reversed(self.processes):  # only what this lab started, by PID
             if process.poll() is None:
                 process.terminate()

@@ -81,6 +81,35 @@ def prove(lab) -> List[str]:
             problems.append("%s via %s: curl exit %d (%s), scenario says %s" % (name, address, done.returncode,
                                                                                done.stdout.strip(), want))
     problems += _aws_cli_agrees(lab)
+    problems += _components_agree(lab)
+    return problems
+
+
+def _components_agree(lab) -> List[str]:
+    """The names the scenario's components call answer public addresses that time out, and the
+    Pod Identity agent's address answers HTTP exactly when the scenario says it is up."""
+    from ..demo.components_side import public_names
+    from .lab import POD_IDENTITY_IP
+
+    sc, plan, problems = lab.scenario, lab.plan, []
+    names = public_names(sc, sc.region, lab.model.partition)
+    for name in names if not sc.vpc_resolver_down else ():
+        answer = _dig(lab, plan.vpc_resolver_ip, name)
+        if answer != {lab.facts["public"][name]}:
+            problems.append("%s: VPC resolver answered %s, scenario says %s" % (name, answer, lab.facts["public"][name]))
+    if names:  # one curl proves the route: every public name leaves through the same blackhole
+        name = names[0]
+        done = lab.in_node(["curl", "-s", "-o", "/dev/null", "--connect-timeout", "1", "--max-time", "3", "--resolve",
+                            "%s:443:%s" % (name, lab.facts["public"][name]), "https://%s/" % name], timeout=10)
+        if done.returncode != CURL_TIMEOUT:
+            problems.append("%s: curl exit %d, scenario says a connect timeout" % (name, done.returncode))
+    if sc.pod_identity:
+        done = lab.in_node(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--connect-timeout", "1",
+                            "--max-time", "2", "http://%s/" % POD_IDENTITY_IP], timeout=10)
+        answered = done.returncode == 0 and done.stdout.strip() not in ("", "000")
+        if answered != (sc.pod_identity == "up"):
+            problems.append("pod identity agent %s: curl exit %d (%s), scenario says %s"
+                            % (POD_IDENTITY_IP, done.returncode, done.stdout.strip(), sc.pod_identity))
     return problems
 
 

@@ -1,0 +1,69 @@
+"""The simulated node's components: fake processes a process scan takes for Karpenter, the load
+balancer controller, the VPC CNI or the Pod Identity agent, the public names those components
+call (answered by the simulated resolvers, blackholed like every public address), and the Pod
+Identity agent's HTTP answer on its link-local address."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Tuple
+
+from ..checks.catalogue import Partition
+from ..checks.no_privatelink import api_hostname, load_apis
+from ..checks.sts_global import GLOBAL_HOST
+from .scenarios import FakeProcess, Scenario
+
+
+def public_names(scenario: Scenario, region: str, partition: Partition) -> Tuple[str, ...]:
+    """Names under the partition's domain that the scenario's components may call and no endpoint
+    serves: the VPC resolver answers them with public addresses, as Route 53 Resolver does."""
+    if not scenario.processes:
+        return ()
+    names = [api_hostname(api, region, partition.dns_suffix) for api in load_apis()
+             if partition.id in api.get("partitions", ())]
+    if partition.id == "aws":
+        names.append(GLOBAL_HOST)
+    return tuple(sorted(n for n in set(names) if n.endswith("." + partition.dns_suffix)))
+
+
+def start_fake_component(process: FakeProcess) -> subprocess.Popen:
+    """argv[0] and the arguments as the scenario says, over a Python that only sleeps (sleep(1)
+    would refuse the flags); the starter kills it by PID."""
+    env = {"PATH": "/usr/bin:/bin"}
+    env.update(dict(process.env))
+    argv = [process.argv[0], "-c", "import time; time.sleep(600)"] + list(process.argv[1:])
+    return subprocess.Popen(argv, executable=sys.executable, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class _AgentAnswer(BaseHTTPRequestHandler):
+    def do_GET(self):  # the real agent answers / with 404: any HTTP answer means it is up
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class PodIdentityAgent:
+    """HTTP on the agent's address (127.10.0.23 in the loopback demo)."""
+
+    def __init__(self, address: str, port: int = 0):
+        self.address, self.port = address, port
+        self._server = None
+
+    def start(self) -> "PodIdentityAgent":
+        self._server = ThreadingHTTPServer((self.address, self.port), _AgentAnswer)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
