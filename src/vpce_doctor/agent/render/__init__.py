@@ -8,12 +8,16 @@ import sys
 import tempfile
 from typing import Any, Callable, Dict, Optional
 
-from . import json_format, prometheus, text
+from . import fixes_cli, fixes_cloudformation, fixes_terraform, json_format, prometheus, text
 
 RENDERERS: Dict[str, Callable[[Dict[str, Any]], str]] = {
     "text": text.render,
     "json": json_format.render,
     "prometheus": prometheus.render,
+    # --fix-format: only the fixes, as code
+    "fixes-cli": fixes_cli.render,
+    "fixes-terraform": fixes_terraform.render,
+    "fixes-cloudformation": fixes_cloudformation.render,
 }
 
 
