@@ -111,9 +111,10 @@ PREFLIGHT_SCENARIOS = {s.name: s for s in [
     Scenario("endpoint-pending-acceptance", "The sts endpoint waits in pendingAcceptance.",
              endpoint_states={"sts": "pendingAcceptance"}, expect=(), expect_status="critical",
              expect_preflight=(("endpoint_not_available", "sts"),)),
-    Scenario("resolver-rule-amazonaws", "A Route 53 Resolver rule forwards amazonaws.com to the corporate DNS.",
+    Scenario("resolver-rule-amazonaws", "A Route 53 Resolver rule forwards amazonaws.com to the corporate DNS "
+             "(eks-auth lives under api.aws; the S3 gateway needs no private DNS).",
              resolver_forward=("amazonaws.com",), expect=(), expect_status="critical",
-             expect_preflight=tuple(("resolver_rule_overrides", s) for s in DEFAULT_SERVICES if s != "eks-auth")),
+             expect_preflight=tuple(("resolver_rule_overrides", s) for s in INTERFACE if s != "eks-auth")),
     Scenario("sg-not-from-node-subnet", "The ecr.api endpoint's security group admits 443 only from another "
              "subnet.", sg_443_from={"ecr.api": "127.10.3.0/24"}, expect=(), expect_status="critical",
              expect_preflight=(("port_blocked", "ecr.api"),)),

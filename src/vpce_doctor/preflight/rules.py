@@ -4,7 +4,7 @@ Per service and node subnet, first root cause wins (as on the node):
 
 | configuration                                                        | code                    |
 |----------------------------------------------------------------------|-------------------------|
-| a Resolver forwarding rule on the VPC covers the service name        | resolver_rule_overrides |
+| a Resolver forwarding rule on the VPC covers an interface service name| resolver_rule_overrides |
 | no endpoint (and no private hosted zone record for the name)         | endpoint_missing        |
 | the endpoint is pending, pendingAcceptance, failed, rejected...      | endpoint_not_available  |
 | gateway endpoint not on the subnet's route table                     | gateway_route_missing   |
@@ -103,7 +103,8 @@ def _endpoint_evidence(endpoint: Optional[Dict[str, Any]]) -> Optional[Dict[str,
 
 def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> List[Finding]:
     severity = CRITICAL if v.required else WARNING
-    rule = resolver_rule_for(ctx.config, v.hostname)
+    # a gateway's names rightly resolve to public addresses, wherever they are resolved
+    rule = resolver_rule_for(ctx.config, v.hostname) if v.spec.endpoint_type == "Interface" else None
     if rule is not None:
         return [_finding(v, "resolver_rule_overrides", severity, subnet,
                          "Resolver rule %s forwards %s to %s: %s never reaches the VPC resolver"
