@@ -124,9 +124,28 @@ def finish(sim, ec2, session_client) -> None:
                 CreatorRequestId="vpce-doctor-" + domain, Name="corp-" + domain.replace(".", "-"), RuleType="FORWARD",
                 DomainName=domain, TargetIps=[{"Ip": sim.plan.corporate_resolver_ip.split(":")[0], "Port": 53}])
             resolver.associate_resolver_rule(ResolverRuleId=rule["ResolverRule"]["Id"], VPCId=sim.vpc_id)
+    for service_id, how in sc.private_zone_records.items():
+        _private_zone(sim, session_client("route53"), service_id, how)
     if sc.cluster_endpoint:
         session_client("eks").create_cluster(
             name=CLUSTER_NAME, roleArn="arn:aws:iam::%s:role/eks-cluster-role" % ACCOUNT,
             resourcesVpcConfig={"subnetIds": [sim.subnet_ids[a] for a in ("a", "b")],
                                 "endpointPrivateAccess": sc.cluster_endpoint == "private",
                                 "endpointPublicAccess": sc.cluster_endpoint == "public"})
+
+
+def _private_zone(sim, route53, service_id: str, how: str) -> None:
+    """A private hosted zone for the service name, associated with the VPC (hub-and-spoke's layout)."""
+    name = sim.hostnames(service_id)[0]
+    zone = route53.create_hosted_zone(Name=name, VPC={"VPCRegion": sim.region, "VPCId": sim.vpc_id},
+                                      CallerReference="vpce-doctor-" + service_id,
+                                      HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"]
+    if how == "hub":
+        record = {"AliasTarget": {"HostedZoneId": "Z7HUB22UULQXV", "EvaluateTargetHealth": False,
+                                  "DNSName": "vpce-0a1b2c3d4e5f60718-hub01234.%s.%s.vpce.%s"
+                                             % (service_id, sim.region, sim.partition.dns_suffix)}}
+    else:
+        address = ("%s.%d.77" % (sim.plan.subnet_prefix, 1)) if how == "vpc" else sim.public_address(name)
+        record = {"TTL": 60, "ResourceRecords": [{"Value": address}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT",
+                                        "ResourceRecordSet": dict(record, Name=name, Type="A")}]})

@@ -43,6 +43,9 @@ class Scenario:
     sg_443_from: Dict[str, str] = field(default_factory=dict)  # service -> the only CIDR its endpoint SG admits
     nacl_no_ephemeral: bool = False  # the node subnet's NACL lets 443 out but no ephemeral ports back
     policy_principal: Dict[str, str] = field(default_factory=dict)  # service -> the only principal its policy allows
+    # service -> a private hosted zone on the VPC answers its name: "hub" (alias to another VPC's endpoint),
+    # "vpc" (an A record inside the VPC) or "public" (an A record to a public address)
+    private_zone_records: Dict[str, str] = field(default_factory=dict)
     # what preflight must find when it differs from `expect` read through CONFIG_DECIDED (preflight scenarios)
     expect_preflight: Optional[Tuple[Tuple[str, Optional[str]], ...]] = None
 
@@ -124,4 +127,9 @@ PREFLIGHT_SCENARIOS = {s.name: s for s in [
     Scenario("policy-not-node-role", "The ecr.dkr endpoint policy allows another role only.",
              policy_principal={"ecr.dkr": "arn:aws:iam::123456789012:role/some-other-role"}, expect=(),
              expect_status="critical", expect_preflight=(("policy_denied", "ecr.dkr"),)),
+    Scenario("private-zones", "Private hosted zones answer three names: sts (no endpoint here) as an alias to a "
+             "hub VPC's endpoint, ecr.api (private DNS off) inside the VPC, kms (no endpoint) with a stale public "
+             "address.", endpoints=tuple(s for s in INTERFACE if s not in ("sts", "kms")),
+             private_dns_off=("ecr.api",), private_zone_records={"sts": "hub", "ecr.api": "vpc", "kms": "public"},
+             expect=(), expect_status="warn", expect_preflight=(("endpoint_missing", "kms"),)),
 ]}

@@ -122,7 +122,10 @@ def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView)
                                                           ctx.config.vpc_id),
                          fix.endpoint_missing(ctx.where(subnet), v.spec.id, v.endpoint_service_name,
                                               v.spec.endpoint_type, route_table_id=subnet.route_table_id,
-                                              subnet_ids=[s.id for s in ctx.subnets]))]
+                                              subnet_ids=[s.id for s in ctx.subnets]),
+                         ["private hosted zone %s answers %s with %s (public)" % (record.zone_id, v.hostname,
+                                                                                 ", ".join(record.values))]
+                         if record is not None else ())]
     endpoint_id, state = endpoint["VpcEndpointId"], str(endpoint.get("State", ""))
     if state.lower() in UNAVAILABLE:
         return [_finding(v, "endpoint_not_available", severity, subnet,
