@@ -107,3 +107,12 @@ def test_route_table_association_then_main_and_hub_routes():
     assert network.route_table_for_subnet([main, own], "subnet-1")["RouteTableId"] == "rtb-own"
     assert network.route_table_for_subnet([main, own], "subnet-2")["RouteTableId"] == "rtb-main"
     assert network.remote_destinations(own) == ["10.99.0.0/16"]
+
+
+def test_only_read_only_calls_can_be_built():
+    from vpce_doctor.preflight.aws import NotReadOnly, request
+
+    assert request("k", "ec2", "DescribeVpcEndpoints").operation == "DescribeVpcEndpoints"
+    for operation in ("ModifyVpcEndpoint", "CreateVpcEndpoint", "DeleteVpcEndpoints", "Describevpcs"):
+        with pytest.raises(NotReadOnly):
+            request("k", "ec2", operation)

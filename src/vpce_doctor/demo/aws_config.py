@@ -139,7 +139,7 @@ def _private_zone(sim, route53, service_id: str, how: str) -> None:
     name = sim.hostnames(service_id)[0]
     zone = route53.create_hosted_zone(Name=name, VPC={"VPCRegion": sim.region, "VPCId": sim.vpc_id},
                                       CallerReference="vpce-doctor-" + service_id,
-                                      HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"]
+                                      HostedZoneConfig={"PrivateZone": True, "Comment": "hub-and-spoke"})["HostedZone"]["Id"]
     if how == "hub":
         record = {"AliasTarget": {"HostedZoneId": "Z7HUB22UULQXV", "EvaluateTargetHealth": False,
                                   "DNSName": "vpce-0a1b2c3d4e5f60718-hub01234.%s.%s.vpce.%s"

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from .run import Options
+if TYPE_CHECKING:  # the parser is built for every command (even --version): the run's modules load on use
+    from .run import Options
 
 FIX_FORMATS = ("cli", "terraform", "cloudformation")
 
@@ -43,7 +44,9 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     add_fix_format(parser)
 
 
-def options_from(args: argparse.Namespace) -> Options:
+def options_from(args: argparse.Namespace) -> "Options":
+    from .run import Options
+
     services: Optional[list] = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     timeout = args.timeout or 3.0
     return Options(region=args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
