@@ -4,19 +4,20 @@ Per service and node subnet, first root cause wins (as on the node):
 
 | configuration                                                        | code                    |
 |----------------------------------------------------------------------|-------------------------|
-| a Resolver forwarding rule on the VPC covers an interface service name| resolver_rule_overrides |
+| a Resolver forwarding rule on the VPC covers an interface's name     | resolver_rule_overrides |
 | no endpoint (and no private hosted zone record for the name)         | endpoint_missing        |
 | the endpoint is pending, pendingAcceptance, failed, rejected...      | endpoint_not_available  |
 | gateway endpoint not on the subnet's route table                     | gateway_route_missing   |
-| interface endpoint with private DNS on, VPC DNS support/hostnames off| vpc_dns_disabled        |
+| private DNS on or a private zone answers; VPC DNS attributes off     | vpc_dns_disabled        |
 | interface endpoint with private DNS off, no private zone record      | private_dns_disabled    |
 | endpoint security groups allow no 443 from the subnet / node SGs     | port_blocked (critical) |
-| a NACL drops 443 or the ephemeral ports back (some / all ENI subnets)| port_blocked            |
+| a NACL drops 443 or the ephemeral ports back (some/all ENI subnets)  | port_blocked            |
 | the endpoint policy denies an action the node role needs             | policy_denied           |
 | the endpoint has no subnet in the node subnet's AZ                   | endpoint_az_missing     |
 
-Anything it could not read (a failed call) or cannot tell (a condition, a partial CIDR)
-is said in the evidence and makes the service unknown, never a finding.
+A failed call makes the services that needed it unknown; what the rules cannot tell (a
+policy condition, a rule covering part of a CIDR) is listed in the evidence. Neither
+becomes a finding.
 """
 from __future__ import annotations
 
@@ -116,7 +117,8 @@ def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView)
         v.evidence["private_zone_record"] = record.to_report()
     if endpoint is None:
         if record is not None and record.classification in ("vpc", "remote"):
-            return []  # a private zone answers inside the VPC or at a hub: the node check sees it as working
+            # a private zone answers inside the VPC or at a hub: the node check sees it as working
+            return _vpc_dns(ctx, v, subnet, "private hosted zone %s answers %s" % (record.zone_id, v.hostname))
         return [_finding(v, "endpoint_missing", severity, subnet,
                          "no %s endpoint for %s in %s" % (v.spec.endpoint_type.lower(), v.endpoint_service_name,
                                                           ctx.config.vpc_id),
@@ -160,25 +162,35 @@ def _gateway(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> L
     return _policy(ctx, v, endpoint, subnet)
 
 
+def _vpc_dns(ctx: Context, v: ServiceVerdict, subnet: SubnetView, what: str) -> List[Finding]:
+    """Private DNS and private hosted zones both need enableDnsSupport and enableDnsHostnames."""
+    v.depends += ["dns_support", "dns_hostnames"]
+    if ctx.dns_support is None or ctx.dns_hostnames is None:
+        v.cannot_tell.append("the VPC's DNS attributes could not be read")
+    if ctx.dns_support is not False and ctx.dns_hostnames is not False:
+        return []
+    return [_finding(v, "vpc_dns_disabled", CRITICAL, subnet,
+                     "%s, but VPC %s has %s off, so the VPC resolver does not answer %s from it"
+                     % (what, ctx.config.vpc_id, "enableDnsSupport" if ctx.dns_support is False
+                        else "enableDnsHostnames", v.hostname),
+                     fixes.vpc_dns_disabled(ctx.config.region, ctx.config.vpc_id, ctx.dns_support is not False,
+                                            ctx.dns_hostnames is not False))]
+
+
 def _interface(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView, record) -> List[Finding]:
     endpoint_id = endpoint["VpcEndpointId"]
-    v.depends += ["dns_support", "dns_hostnames"]
     zone_answers = record is not None and record.classification in ("vpc", "remote")
-    if endpoint.get("PrivateDnsEnabled") and not zone_answers:
-        if ctx.dns_support is False or ctx.dns_hostnames is False:
-            return [_finding(v, "vpc_dns_disabled", CRITICAL, subnet,
-                             "endpoint %s has private DNS on, but VPC %s has %s off, so %s resolves to public addresses"
-                             % (endpoint_id, ctx.config.vpc_id, "enableDnsSupport" if ctx.dns_support is False
-                                else "enableDnsHostnames", v.hostname),
-                             fixes.vpc_dns_disabled(ctx.config.region, ctx.config.vpc_id, ctx.dns_support is not False,
-                                                    ctx.dns_hostnames is not False))]
-        if ctx.dns_support is None or ctx.dns_hostnames is None:
-            v.cannot_tell.append("the VPC's DNS attributes could not be read")
-    elif not endpoint.get("PrivateDnsEnabled") and not zone_answers:
+    if zone_answers:
+        dns = _vpc_dns(ctx, v, subnet, "private hosted zone %s answers %s" % (record.zone_id, v.hostname))
+    elif endpoint.get("PrivateDnsEnabled"):
+        dns = _vpc_dns(ctx, v, subnet, "endpoint %s has private DNS on" % endpoint_id)
+    else:
         return [_finding(v, "private_dns_disabled", CRITICAL, subnet,
                          "endpoint %s for %s exists with private DNS off and no private hosted zone answers %s"
                          % (endpoint_id, v.endpoint_service_name, v.hostname),
                          fix.private_dns_disabled(ctx.where(subnet), endpoint_id, False))]
+    if dns:
+        return dns
     findings = _reachability(ctx, v, endpoint, subnet)
     if not any(f.severity == CRITICAL for f in findings):
         findings += _policy(ctx, v, endpoint, subnet)
