@@ -51,7 +51,7 @@ class FixAction:
     plain JSON values (ids, names, CIDRs; <PLACEHOLDERS> where the value is not known)."""
 
     kind: str
-    params: Dict[str, Any] = field(default_factory=dict)
+    params: Dict[str, Any] = field(default_factory=dict, hash=False)  # findings stay hashable
 
 
 @dataclass(frozen=True)
