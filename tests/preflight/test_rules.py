@@ -12,10 +12,12 @@ STS = next(s for s in load_catalogue() if s.id == "sts")
 HOST = "sts.eu-west-1.amazonaws.com"
 
 
-def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True):
+SUBNET_A = {"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a", "VpcId": "vpc-1"}
+
+
+def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnets=(SUBNET_A,)):
     calls = {
-        "subnets": {"Subnets": [{"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a",
-                                 "VpcId": "vpc-1"}]},
+        "subnets": {"Subnets": list(subnets)},
         "vpc_subnets": {"Subnets": [{"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24",
                                      "AvailabilityZone": "eu-west-1a", "VpcId": "vpc-1"}]},
         "vpc": {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "OwnerId": "123456789012"}]},
@@ -32,7 +34,7 @@ def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True):
         calls["records:" + zone_id] = {"ResourceRecordSets": records}
     for rule in rules:
         calls["rule:" + rule["Id"]] = {"ResolverRule": rule}
-    conf = Configuration(region="eu-west-1", subnet_ids=["subnet-a"], vpc_id="vpc-1",
+    conf = Configuration(region="eu-west-1", subnet_ids=[n["SubnetId"] for n in subnets], vpc_id="vpc-1",
                          calls={k: Call("x", k, True, data=v) for k, v in calls.items()})
     partition = partition_for_region("eu-west-1")
     ctx = Context(config=conf, partition=partition, vpc_cidrs=["10.0.0.0/16"], subnets=node_subnets(conf),
@@ -79,3 +81,13 @@ def test_security_group_for_half_the_subnet_is_cannot_tell_not_a_finding():
     assert codes(verdict) == []
     assert any("covers part of 10.0.1.0/24" in why for why in verdict.cannot_tell)
     assert codes(config(endpoints=[endpoint()], groups=[sg("10.0.2.0/24")])) == ["port_blocked"]
+
+
+def test_a_missing_endpoint_is_created_in_one_subnet_per_az():
+    second = dict(SUBNET_A, SubnetId="subnet-a2", CidrBlock="10.0.11.0/24")
+    other = dict(SUBNET_A, SubnetId="subnet-b", CidrBlock="10.0.2.0/24", AvailabilityZone="eu-west-1b")
+    verdict = config(subnets=(SUBNET_A, second, other))
+    assert codes(verdict) == ["endpoint_missing"] * 3  # one per node subnet
+    create = next(a for a in verdict.findings[0].remediation.actions if a.kind == "create_interface_endpoint")
+    assert create.params["subnet_ids"] == ["subnet-a", "subnet-b"]
+    assert "--subnet-ids subnet-a subnet-b" in " ".join(verdict.findings[0].remediation.commands)

@@ -93,6 +93,14 @@ def judge(ctx: Context, spec: ServiceSpec, hostname: str, required: bool) -> Ser
     return v
 
 
+def _one_per_az(subnets: List[SubnetView]) -> List[str]:
+    """An interface endpoint takes at most one subnet per AZ."""
+    chosen: Dict[str, str] = {}
+    for subnet in subnets:
+        chosen.setdefault(subnet.availability_zone, subnet.id)
+    return list(chosen.values())
+
+
 def _endpoint_evidence(endpoint: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     if endpoint is None:
         return None
@@ -124,7 +132,7 @@ def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView)
                                                           ctx.config.vpc_id),
                          fix.endpoint_missing(ctx.where(subnet), v.spec.id, v.endpoint_service_name,
                                               v.spec.endpoint_type, route_table_id=subnet.route_table_id,
-                                              subnet_ids=[s.id for s in ctx.subnets]),
+                                              subnet_ids=_one_per_az(ctx.subnets)),
                          ["private hosted zone %s answers %s with %s (public)" % (record.zone_id, v.hostname,
                                                                                  ", ".join(record.values))]
                          if record is not None else ())]
