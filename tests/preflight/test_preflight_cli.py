@@ -78,3 +78,22 @@ def test_a_target_that_does_not_exist_is_one_line():
     assert done.returncode == 3 and "Traceback" not in done.stderr
     assert done.stderr.startswith("vpce-doctor: cannot read subnets subnet-0123456789abcdef0")
     assert none.returncode == 3 and "no subnet to examine" in none.stderr
+
+
+@pytest.mark.integration
+def test_a_profile_gives_region_credentials_and_endpoint(tmp_path):
+    """The SDK's own settings: a named profile with its region, keys and endpoint_url, no flag but --profile."""
+    with Moto(SCENARIOS["private-dns-off"]) as moto:
+        config = tmp_path / "config"
+        config.write_text("[profile lab]\nregion = us-east-1\naws_access_key_id = lab\naws_secret_access_key = lab\n"
+                          "endpoint_url = %s\n" % moto.proxy.url)
+        env = {k: v for k, v in moto.env().items() if k not in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+                                                                 "AWS_SECRET_ACCESS_KEY")}
+        env["AWS_CONFIG_FILE"] = str(config)
+        done = run_cli(["preflight", "--profile", "lab", "--subnet", moto.aws.subnet_ids["a"], "--format", "json"],
+                       env=env)
+        requests = len(moto.proxy.requests)
+    report = json.loads(done.stdout)
+    assert report["node"]["region"] == "us-east-1" and requests > 5
+    assert sorted((f["code"], f["service"]) for f in report["findings"]) == [
+        ("private_dns_disabled", "ecr.api"), ("private_dns_disabled", "ecr.dkr")]
