@@ -263,6 +263,7 @@ def main() -> int:
         results[name] = step()
         sys.stderr.write("bench: %s done in %.0f s\n" % (name, time.monotonic() - started))
     write(args.output, results)
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "preflight.py"), "--append", args.output], check=True)
     with open(args.output) as handle:
         sys.stdout.write(handle.read())
     return 0

@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="warnings set the node condition too (default: only critical findings do)")
     npd.add_argument("--npd-max-length", dest="npd_max_length", type=_positive_int, default=80, metavar="N",
                      help="longest line, bytes: the monitor's max_output_length (default 80)")
+    from ..preflight.command import add_fix_format, add_flags as add_preflight_flags
+
+    add_fix_format(check)
+    preflight = sub.add_parser("preflight", help="before any node exists: predict a subnet's endpoint and DNS "
+                                                 "findings from the AWS configuration (read-only)")
+    add_preflight_flags(preflight)
     tui = sub.add_parser("tui", help="the interactive view, live (default on a terminal)")
     _add_check_flags(tui)
     view = sub.add_parser("view", help="open a saved JSON report in the interactive view")
@@ -166,7 +172,33 @@ def cmd_check(args: argparse.Namespace) -> int:
         return npd.exit_code(data["status"], args.npd_warn_as_problem)
     from .render import emit
 
+    if getattr(args, "fix_format", None):
+        return emit(data, "fixes-" + args.fix_format, getattr(args, "output", None), report.exit_code)
     return emit(data, args.format, getattr(args, "output", None), report.exit_code)
+
+
+def cmd_preflight(args: argparse.Namespace) -> int:
+    from ..preflight.command import options_from
+    from ..preflight.gather import TargetError
+    from ..preflight.run import run
+    from .. import __version__
+    from .render import emit
+
+    try:
+        report = run(options_from(args), __version__)
+    except (TargetError, ValueError) as exc:
+        return _fail(str(exc))
+    data = report.to_dict()
+    if args.fix_format:
+        return emit(data, "fixes-" + args.fix_format, args.output, report.exit_code)
+    interactive = not args.output and not args.no_tui and args.format == "text" and sys.stdout.isatty() \
+        and sys.stdin.isatty() and tui_available()
+    if interactive:  # the same view as a saved report: preflight has nothing live to watch
+        from ..tui.app import VpceDoctorApp
+
+        VpceDoctorApp(report=data).run()
+        return report.exit_code
+    return emit(data, args.format, args.output, report.exit_code)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -251,14 +283,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("check", "tui", "view", "fleet", "services", "demo")
+    commands = ("check", "tui", "view", "fleet", "services", "demo", "preflight")
     if not any(a in commands for a in argv) and not any(a in ("-h", "--help", "--version") for a in argv):
         # bare on a terminal: the interactive view; piped or with flags only: the text check
         interactive = not argv and sys.stdout.isatty() and sys.stdin.isatty() and tui_available()
         argv.insert(0, "tui" if interactive else "check")
     args = build_parser().parse_args(argv)
     handler = {"check": cmd_check, "tui": cmd_tui, "view": cmd_view, "fleet": cmd_fleet, "services": cmd_services,
-               "demo": cmd_demo}[args.command]
+               "demo": cmd_demo, "preflight": cmd_preflight}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from ..core.model import Remediation
+from ..core.model import FixAction, Remediation
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,12 @@ def vpc_plus_two(where: Where) -> str:
     return "<VPC-CIDR-BASE+2>"
 
 
+def _security_group_action(where: Where) -> FixAction:
+    return FixAction("create_security_group", {
+        "region": where.region, "vpc_id": _vpc(where), "group_name": "vpce-https",
+        "description": "HTTPS from the VPC to interface endpoints", "ingress_cidrs": list(_cidrs(where)), "port": 443})
+
+
 def _security_group_commands(where: Where) -> List[str]:
     commands = [
         "aws ec2 create-security-group --region %s --vpc-id %s --group-name vpce-https "
@@ -73,7 +79,10 @@ def _security_group_commands(where: Where) -> List[str]:
 
 
 def endpoint_missing(where: Where, service_id: str, service_name: str, endpoint_type: str,
-                     existing_gateway: Optional[str] = None) -> Remediation:
+                     existing_gateway: Optional[str] = None, route_table_id: Optional[str] = None,
+                     subnet_ids: Optional[Sequence[str]] = None) -> Remediation:
+    """route_table_id and subnet_ids fill the placeholders when the caller knows them (preflight)."""
+    table = route_table_id or "<RTB-ID>"
     if endpoint_type == "Gateway":
         find = ("aws ec2 describe-route-tables --region %s --filters Name=association.subnet-id,Values=%s "
                 "--query 'RouteTables[].RouteTableId' --output text" % (where.region, _subnet(where)))
@@ -81,13 +90,18 @@ def endpoint_missing(where: Where, service_id: str, service_name: str, endpoint_
             return Remediation(
                 text="Gateway endpoint %s exists but the route table of subnet %s does not send %s traffic to it. "
                      "Associate the subnet's route table with the endpoint." % (existing_gateway, _subnet(where), service_id),
-                commands=(find, "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids <RTB-ID>"
-                          % (where.region, existing_gateway)))
+                commands=(find, "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids %s"
+                          % (where.region, existing_gateway, table)),
+                actions=(FixAction("associate_route_table", {"region": where.region, "vpc_endpoint_id": existing_gateway,
+                                                             "route_table_id": table}),))
         return Remediation(
             text="Create a gateway endpoint for %s and associate it with the route table of subnet %s "
                  "(gateway endpoints are free and need no DNS change)." % (service_id, _subnet(where)),
             commands=(find, "aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Gateway "
-                            "--service-name %s --route-table-ids <RTB-ID>" % (where.region, _vpc(where), service_name)))
+                            "--service-name %s --route-table-ids %s" % (where.region, _vpc(where), service_name, table)),
+            actions=(FixAction("create_gateway_endpoint", {"region": where.region, "vpc_id": _vpc(where), "service_id": service_id,
+                                                           "service_name": service_name, "route_table_ids": [table]}),))
+    subnets = list(subnet_ids or [_subnet(where)])
     return Remediation(
         text="Create an interface endpoint for %s in this VPC with private DNS enabled, in the node's subnet "
              "(and one subnet per other AZ your nodes use), with a security group that allows TCP 443 from the VPC."
@@ -95,7 +109,10 @@ def endpoint_missing(where: Where, service_id: str, service_name: str, endpoint_
         commands=tuple(_security_group_commands(where)) + (
             "aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Interface --service-name %s "
             "--subnet-ids %s --security-group-ids <SG-ID> --private-dns-enabled"
-            % (where.region, _vpc(where), service_name, _subnet(where)),))
+            % (where.region, _vpc(where), service_name, " ".join(subnets)),),
+        actions=(_security_group_action(where), FixAction("create_interface_endpoint", {
+            "region": where.region, "vpc_id": _vpc(where), "service_id": service_id, "service_name": service_name,
+            "subnet_ids": subnets, "security_group_ids": ["<SG-ID>"], "private_dns_enabled": True})))
 
 
 def private_dns_disabled(where: Where, endpoint_id: str, private_dns_enabled: bool) -> Remediation:
@@ -107,12 +124,16 @@ def private_dns_disabled(where: Where, endpoint_id: str, private_dns_enabled: bo
                 "aws ec2 describe-vpc-attribute --region %s --vpc-id %s --attribute enableDnsHostnames" % (where.region, _vpc(where)),
                 "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-hostnames '{\"Value\":true}'" % (where.region, _vpc(where)),
                 "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-support '{\"Value\":true}'" % (where.region, _vpc(where)),
-            ))
+            ),
+            actions=(FixAction("vpc_dns_attributes", {"region": where.region, "vpc_id": _vpc(where),
+                                                      "enable_dns_support": True, "enable_dns_hostnames": True}),))
     return Remediation(
         text="Turn on private DNS for endpoint %s so the service's own name resolves to the endpoint inside "
              "the VPC (system components cannot be pointed at the vpce- name)." % endpoint_id,
         commands=("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --private-dns-enabled"
-                  % (where.region, endpoint_id),))
+                  % (where.region, endpoint_id),),
+        actions=(FixAction("modify_endpoint", {"region": where.region, "vpc_endpoint_id": endpoint_id,
+                                               "private_dns_enabled": True}),))
 
 
 def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional[str],
@@ -133,7 +154,9 @@ def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional
             "aws route53 create-hosted-zone --name %s --vpc VPCRegion=%s,VPCId=%s --caller-reference \"vpce-doctor-$(date +%%s)\" "
             "--hosted-zone-config PrivateZone=true" % (hostname, where.region, _vpc(where)),
             "aws route53 change-resource-record-sets --hosted-zone-id <NEW-ZONE-ID> --change-batch '%s'" % change,
-        ))
+        ),
+        actions=(FixAction("private_hosted_zone", {"region": where.region, "vpc_id": _vpc(where), "name": hostname,
+                                                   "alias_dns_name": target, "alias_hosted_zone_id": zone}),))
 
 
 def _zonal(dns_name: str) -> bool:
@@ -157,11 +180,13 @@ def port_blocked(where: Where, service_id: str, addresses: Sequence[str], securi
                 % (where.region, group, cidr) for group in groups for cidr in _cidrs(where)]
     commands.append("aws ec2 describe-network-acls --region %s --filters Name=association.subnet-id,Values=%s"
                     % (where.region, _subnet(where)))
+    actions = tuple(FixAction("security_group_ingress", {"region": where.region, "security_group_id": group, "cidr": cidr,
+                                                         "port": 443}) for group in groups for cidr in _cidrs(where))
     return Remediation(
         text="TCP 443 to the %s endpoint (%s) does not connect. Allow inbound 443 from the VPC CIDRs on the "
              "endpoint's security group, and check the subnet NACLs in both directions (ephemeral ports back)."
              % (service_id, ", ".join(addresses)),
-        commands=tuple(commands))
+        commands=tuple(commands), actions=actions)
 
 
 def tls_failure(hostname: str, address: str, port: int, error: str) -> Remediation:
@@ -198,7 +223,9 @@ def endpoint_az_missing(where: Where, endpoint_id: str, az: str) -> Remediation:
         text="Endpoint %s has no network interface in %s, so traffic from this node crosses AZs and fails "
              "when that AZ is impaired. Add a subnet in %s to the endpoint." % (endpoint_id, az, az),
         commands=("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-subnet-ids %s"
-                  % (where.region, endpoint_id, _subnet(where)),))
+                  % (where.region, endpoint_id, _subnet(where)),),
+        actions=(FixAction("modify_endpoint", {"region": where.region, "vpc_endpoint_id": endpoint_id,
+                                               "add_subnet_ids": [_subnet(where)]}),))
 
 
 def clock_skew(skew: Optional[float]) -> Remediation:
@@ -247,7 +274,9 @@ def cluster_endpoint_unreachable(where: Where, url: str, reason: str) -> Remedia
              "private endpoint access, and the cluster security group must allow 443 from the nodes." % (url, reason),
         commands=("aws eks describe-cluster --region %s --name <CLUSTER-NAME> --query cluster.resourcesVpcConfig" % where.region,
                   "aws eks update-cluster-config --region %s --name <CLUSTER-NAME> "
-                  "--resources-vpc-config endpointPrivateAccess=true" % where.region))
+                  "--resources-vpc-config endpointPrivateAccess=true" % where.region),
+        actions=(FixAction("eks_endpoint_access", {"region": where.region, "cluster_name": "<CLUSTER-NAME>",
+                                                   "endpoint_private_access": True}),))
 
 
 def no_privatelink_service(where: Where, api_id: str, component: str) -> Remediation:

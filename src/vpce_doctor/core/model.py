@@ -45,9 +45,21 @@ def to_jsonable(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class FixAction:
+    """One change a fix makes, as data: the fix renderers turn it into AWS CLI, Terraform or
+    CloudFormation. `kind` names the change (e.g. "create_interface_endpoint"); `params` holds
+    plain JSON values (ids, names, CIDRs; <PLACEHOLDERS> where the value is not known)."""
+
+    kind: str
+    params: Dict[str, Any] = field(default_factory=dict, hash=False)  # findings stay hashable
+
+
+@dataclass(frozen=True)
 class Remediation:
     text: str
     commands: Tuple[str, ...] = ()
+    # The changes the commands make, structured (diagnostic-only commands have none).
+    actions: Tuple[FixAction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,8 @@ class Finding:
     remediation: Remediation
     # The probe results that led here (a root cause keeps its symptoms as evidence).
     evidence: Tuple[str, ...] = ()
+    # preflight: the node subnet the finding is predicted for (None on a node's own report)
+    subnet: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,9 @@ class Report:
     node_checks: Dict[str, Any]
     node_check_results: List[CheckResult]
     redactor: Any = None  # agent.redact.Redactor; applied to every rendering
+    mode: str = "check"  # check (on a node) | preflight (from the AWS configuration, no node)
+    # preflight: what was examined in place of a node (VPC, subnets, cluster)
+    target: Optional[Dict[str, Any]] = None
 
     @property
     def exit_code(self) -> int:
@@ -192,4 +209,6 @@ class Report:
             "services": [s.to_report() for s in self.services],
             "node_checks": to_jsonable(self.node_checks),
             "checks": [c.to_report() for c in self.node_check_results],
+            "mode": self.mode,
+            **({"target": to_jsonable(self.target)} if self.target is not None else {}),
         }

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from typing import Dict, List, Optional, Tuple
 
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
-from . import aws_answers, components_side
+from . import aws_answers, aws_config, components_side
 from .dns_server import ZoneData
 from .scenarios import Scenario
 
@@ -122,9 +122,12 @@ class SimulatedAws:
         return zone
 
     def _ec2(self):
+        return self._client("ec2")
+
+    def _client(self, service: str):
         import boto3
 
-        return boto3.client("ec2", region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
+        return boto3.client(service, region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
                             aws_access_key_id="demo", aws_secret_access_key="demo")
 
     def _build_aws_side(self) -> None:
@@ -139,8 +142,7 @@ class SimulatedAws:
         for letter, octet in AZ_OCTET.items():
             self.subnet_ids[letter] = ec2.create_subnet(VpcId=self.vpc_id, CidrBlock=self.plan.subnet(letter),
                                                         AvailabilityZone=self.region + letter)["Subnet"]["SubnetId"]
-        group = ec2.create_security_group(GroupName="vpce-https", Description="443 from the VPC",
-                                          VpcId=self.vpc_id)["GroupId"]
+        group = aws_config.https_group(self, ec2)
         backend = get_backend("ec2")[ACCOUNT][self.region]
         next_host = {letter: 20 for letter in AZ_OCTET}
         for service_id in sc.endpoints:
@@ -148,10 +150,13 @@ class SimulatedAws:
                 continue
             azs = sc.eni_azs.get(service_id, ("a", "b"))
             name = self.specs[service_id].endpoint_service_name(self.region, self.partition)
+            policy = aws_config.endpoint_policy(self, service_id)
             endpoint = ec2.create_vpc_endpoint(
                 VpcId=self.vpc_id, ServiceName=name, VpcEndpointType="Interface",
-                SubnetIds=[self.subnet_ids[a] for a in azs], SecurityGroupIds=[group],
-                PrivateDnsEnabled=service_id not in sc.private_dns_off)["VpcEndpoint"]
+                SubnetIds=aws_config.subnets_for(self, ec2, service_id, azs),
+                SecurityGroupIds=aws_config.security_groups(self, ec2, service_id, azs, group),
+                PrivateDnsEnabled=service_id not in sc.private_dns_off,
+                **({"PolicyDocument": policy} if policy else {}))["VpcEndpoint"]
             addresses = []
             for eni_id, letter in zip(endpoint["NetworkInterfaceIds"], azs):
                 ip = "%s.%d.%d" % (self.plan.subnet_prefix, AZ_OCTET[letter], next_host[letter])
@@ -168,6 +173,7 @@ class SimulatedAws:
             ec2.create_vpc_endpoint(VpcId=self.vpc_id, VpcEndpointType="Gateway",
                                     ServiceName=self.specs["s3"].endpoint_service_name(self.region, self.partition),
                                     RouteTableIds=[t["RouteTableId"] for t in table["RouteTables"]])
+        aws_config.finish(self, ec2, self._client)
 
     def _vpce_names(self, endpoint_id: str, service_id: str, addresses) -> List[Dict[str, str]]:
         """Regional and per-AZ names as AWS spells them; recorded for the VPC resolver too."""

@@ -43,6 +43,19 @@ class Scenario:
     imds: str = "v2"  # v2 | v1 | down
     cluster_endpoint: Optional[str] = None  # private | public
     demo: bool = False  # listed first by `vpce-doctor demo --list`
+    # --- configuration only preflight reads (moto state; the node-side servers ignore these) ---
+    vpc_dns_support: bool = True
+    vpc_dns_hostnames: bool = True
+    endpoint_states: Dict[str, str] = field(default_factory=dict)  # service -> e.g. "pendingAcceptance"
+    resolver_forward: Tuple[str, ...] = ()  # domains a Resolver FORWARD rule on the VPC sends to corporate DNS
+    sg_443_from: Dict[str, str] = field(default_factory=dict)  # service -> the only CIDR its endpoint SG admits
+    nacl_no_ephemeral: bool = False  # the node subnet's NACL lets 443 out but no ephemeral ports back
+    policy_principal: Dict[str, str] = field(default_factory=dict)  # service -> the only principal its policy allows
+    # service -> a private hosted zone on the VPC answers its name: "hub" (alias to another VPC's endpoint),
+    # "vpc" (an A record inside the VPC) or "public" (an A record to a public address)
+    private_zone_records: Dict[str, str] = field(default_factory=dict)
+    # what preflight must find when it differs from `expect` read through CONFIG_DECIDED (preflight scenarios)
+    expect_preflight: Optional[Tuple[Tuple[str, Optional[str]], ...]] = None
     processes: Tuple[FakeProcess, ...] = ()  # node components that run (demo/components_side.py)
     pod_identity: Optional[str] = None  # up | down: whether the Pod Identity agent's address answers HTTP
 
@@ -131,4 +144,36 @@ SCENARIOS = {s.name: s for s in [
              processes=(POD_IDENTITY_AGENT,), pod_identity="up", expect=(), expect_status="ok"),
     Scenario("cn-private-dns-off", "aws-cn: the sts endpoint has private DNS off.", region="cn-northwest-1",
              private_dns_off=("sts",), expect=(("private_dns_disabled", "sts"),), expect_status="critical"),
+]}
+
+
+# Configuration-only causes: a node there sees a symptom (timeouts, public answers), preflight
+# names the cause. They live apart from SCENARIOS because the loopback World and the lab do
+# not serve them (their node-side behaviour is not simulated); preflight runs them against moto.
+NODE_ROLE_ARN = "arn:aws:iam::123456789012:role/eks-node-role"
+PREFLIGHT_SCENARIOS = {s.name: s for s in [
+    Scenario("dns-support-off", "The VPC has enableDnsSupport off: no endpoint's private DNS can work.",
+             vpc_dns_support=False, expect=(), expect_status="critical",
+             expect_preflight=_all("vpc_dns_disabled", INTERFACE)),
+    Scenario("endpoint-pending-acceptance", "The sts endpoint waits in pendingAcceptance.",
+             endpoint_states={"sts": "pendingAcceptance"}, expect=(), expect_status="critical",
+             expect_preflight=(("endpoint_not_available", "sts"),)),
+    Scenario("resolver-rule-amazonaws", "A Route 53 Resolver rule forwards amazonaws.com to the corporate DNS "
+             "(eks-auth lives under api.aws; the S3 gateway needs no private DNS).",
+             resolver_forward=("amazonaws.com",), expect=(), expect_status="critical",
+             expect_preflight=tuple(("resolver_rule_overrides", s) for s in INTERFACE if s != "eks-auth")),
+    Scenario("sg-not-from-node-subnet", "The ecr.api endpoint's security group admits 443 only from another "
+             "subnet.", sg_443_from={"ecr.api": "127.10.3.0/24"}, expect=(), expect_status="critical",
+             expect_preflight=(("port_blocked", "ecr.api"),)),
+    Scenario("nacl-no-ephemeral", "The node subnet's NACL lets 443 out but not the ephemeral ports back.",
+             nacl_no_ephemeral=True, expect=(), expect_status="critical",
+             expect_preflight=_all("port_blocked", DEFAULT_SERVICES)),
+    Scenario("policy-not-node-role", "The ecr.dkr endpoint policy allows another role only.",
+             policy_principal={"ecr.dkr": "arn:aws:iam::123456789012:role/some-other-role"}, expect=(),
+             expect_status="critical", expect_preflight=(("policy_denied", "ecr.dkr"),)),
+    Scenario("private-zones", "Private hosted zones answer three names: sts (no endpoint here) as an alias to a "
+             "hub VPC's endpoint, ecr.api (private DNS off) inside the VPC, kms (no endpoint) with a stale public "
+             "address.", endpoints=tuple(s for s in INTERFACE if s not in ("sts", "kms")),
+             private_dns_off=("ecr.api",), private_zone_records={"sts": "hub", "ecr.api": "vpc", "kms": "public"},
+             expect=(), expect_status="warn", expect_preflight=(("endpoint_missing", "kms"),)),
 ]}

@@ -8,13 +8,17 @@ import sys
 import tempfile
 from typing import Any, Callable, Dict, Optional
 
-from . import json_format, npd, prometheus, text
+from . import fixes_cli, fixes_cloudformation, fixes_terraform, json_format, npd, prometheus, text
 
 RENDERERS: Dict[str, Callable[[Dict[str, Any]], str]] = {
     "text": text.render,
     "json": json_format.render,
     "prometheus": prometheus.render,
     "npd": npd.render,  # node-problem-detector's plugin line; `check` maps the exit code (render/npd.py)
+    # --fix-format: only the fixes, as code
+    "fixes-cli": fixes_cli.render,
+    "fixes-terraform": fixes_terraform.render,
+    "fixes-cloudformation": fixes_cloudformation.render,
 }
 
 

@@ -66,6 +66,10 @@ def _value(value: Optional[str]) -> str:
 
 
 def render(report: Dict[str, Any]) -> str:
+    if report.get("mode") == "preflight":
+        from . import preflight_text
+
+        return preflight_text.render(report)
     node = report["node"]
     resolvers = node["resolvers"]
     out = [

@@ -1,0 +1,93 @@
+"""Preflight rules on hand-made configurations (what moto cannot hold or what is quicker as a
+table): a private zone with VPC DNS off, a SYSTEM rule under a forwarding rule, a security
+group rule that covers half the subnet."""
+from vpce_doctor.checks.catalogue import load_catalogue, partition_for_region
+from vpce_doctor.preflight.aws import Call
+from vpce_doctor.preflight.gather import Configuration
+from vpce_doctor.preflight.records import ZoneRecords
+from vpce_doctor.preflight.rules import Context, judge
+from vpce_doctor.preflight.subnets import node_subnets, subnet_index
+
+STS = next(s for s in load_catalogue() if s.id == "sts")
+HOST = "sts.eu-west-1.amazonaws.com"
+
+
+SUBNET_A = {"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a", "VpcId": "vpc-1"}
+
+
+def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnets=(SUBNET_A,)):
+    calls = {
+        "subnets": {"Subnets": list(subnets)},
+        "vpc_subnets": {"Subnets": [{"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24",
+                                     "AvailabilityZone": "eu-west-1a", "VpcId": "vpc-1"}]},
+        "vpc": {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "OwnerId": "123456789012"}]},
+        "endpoints": {"VpcEndpoints": list(endpoints)},
+        "route_tables": {"RouteTables": [{"RouteTableId": "rtb-1", "Associations": [{"Main": True}], "Routes": []}]},
+        "network_acls": {"NetworkAcls": [{"NetworkAclId": "acl-1", "IsDefault": True, "Associations": [], "Entries": [
+            {"RuleNumber": 100, "Egress": e, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}
+            for e in (True, False)]}]},
+        "security_groups": {"SecurityGroups": list(groups)},
+        "hosted_zones": {"HostedZoneSummaries": []},
+        "resolver_associations": {"ResolverRuleAssociations": []},
+    }
+    for zone_id, records in (zones or {}).items():
+        calls["records:" + zone_id] = {"ResourceRecordSets": records}
+    for rule in rules:
+        calls["rule:" + rule["Id"]] = {"ResolverRule": rule}
+    conf = Configuration(region="eu-west-1", subnet_ids=[n["SubnetId"] for n in subnets], vpc_id="vpc-1",
+                         calls={k: Call("x", k, True, data=v) for k, v in calls.items()})
+    partition = partition_for_region("eu-west-1")
+    ctx = Context(config=conf, partition=partition, vpc_cidrs=["10.0.0.0/16"], subnets=node_subnets(conf),
+                  all_subnets=subnet_index(conf), zones=ZoneRecords(conf, ["10.0.0.0/16"], []), role_arn=None,
+                  dns_support=True, dns_hostnames=hostnames)
+    return judge(ctx, STS, HOST, True)
+
+
+def endpoint(group_id="sg-1", private_dns=True):
+    return {"VpcEndpointId": "vpce-1", "VpcEndpointType": "Interface", "State": "available",
+            "ServiceName": "com.amazonaws.eu-west-1.sts", "PrivateDnsEnabled": private_dns,
+            "SubnetIds": ["subnet-a"], "Groups": [{"GroupId": group_id}]}
+
+
+def sg(cidr):
+    return {"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                                   "IpRanges": [{"CidrIp": cidr}]}]}
+
+
+HUB = {"Z1": [{"Name": HOST + ".", "Type": "A", "AliasTarget": {
+    "DNSName": "vpce-0hub-abc.sts.eu-west-1.vpce.amazonaws.com.", "HostedZoneId": "Z7", "EvaluateTargetHealth": False}}]}
+
+
+def codes(verdict):
+    return [f.code for f in verdict.findings]
+
+
+def test_a_hub_zone_works_and_needs_the_vpc_dns_attributes():
+    assert codes(config(zones=HUB)) == []
+    assert codes(config(zones=HUB, hostnames=False)) == ["vpc_dns_disabled"]
+
+
+def test_a_system_rule_for_the_name_wins_over_a_forwarding_rule_for_the_domain():
+    forward = {"Id": "rslvr-rr-1", "RuleType": "FORWARD", "DomainName": "amazonaws.com.",
+               "TargetIps": [{"Ip": "10.9.9.9", "Port": 53}]}
+    system = {"Id": "rslvr-rr-2", "RuleType": "SYSTEM", "DomainName": HOST + "."}
+    ok = [endpoint()], [sg("10.0.0.0/16")]
+    assert codes(config(endpoints=ok[0], groups=ok[1], rules=[forward])) == ["resolver_rule_overrides"]
+    assert codes(config(endpoints=ok[0], groups=ok[1], rules=[forward, system])) == []
+
+
+def test_security_group_for_half_the_subnet_is_cannot_tell_not_a_finding():
+    verdict = config(endpoints=[endpoint()], groups=[sg("10.0.1.0/25")])
+    assert codes(verdict) == []
+    assert any("covers part of 10.0.1.0/24" in why for why in verdict.cannot_tell)
+    assert codes(config(endpoints=[endpoint()], groups=[sg("10.0.2.0/24")])) == ["port_blocked"]
+
+
+def test_a_missing_endpoint_is_created_in_one_subnet_per_az():
+    second = dict(SUBNET_A, SubnetId="subnet-a2", CidrBlock="10.0.11.0/24")
+    other = dict(SUBNET_A, SubnetId="subnet-b", CidrBlock="10.0.2.0/24", AvailabilityZone="eu-west-1b")
+    verdict = config(subnets=(SUBNET_A, second, other))
+    assert codes(verdict) == ["endpoint_missing"] * 3  # one per node subnet
+    create = next(a for a in verdict.findings[0].remediation.actions if a.kind == "create_interface_endpoint")
+    assert create.params["subnet_ids"] == ["subnet-a", "subnet-b"]
+    assert "--subnet-ids subnet-a subnet-b" in " ".join(verdict.findings[0].remediation.commands)
