@@ -54,6 +54,7 @@ def discover(settings: Settings, remaining) -> NodeFacts:
         vpc_id=imds_facts.vpc_id,
         subnet_id=imds_facts.subnet_id,
         vpc_cidrs=tuple(vpc_cidrs),
+        endpoint_cidrs=tuple(settings.endpoint_cidrs),
         local_ipv4=imds_facts.local_ipv4,
         vpc_resolver=settings.vpc_resolver,
         custom_resolvers=tuple(custom),

@@ -107,10 +107,18 @@ def load(inputs: Iterable[str]) -> Fleet:
                 "node_findings": [f.get("code") for f in report.get("findings") or [] if not f.get("service")],
                 "services": {s["id"]: (s.get("status"), [f.get("code") for f in s.get("findings") or []])
                              for s in report.get("services") or []},
+                # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
+                "remote": [s["id"] for s in report.get("services") or [] if _answered_remote(s)],
             })
         except (OSError, ValueError, KeyError, TypeError) as exc:
             fleet.skipped.append("%s: %s" % (path, exc.__class__.__name__ if not str(exc) else exc))
     return fleet
+
+
+def _answered_remote(service: Dict[str, Any]) -> bool:
+    lookups = [d for d in (service.get("probes") or {}).get("dns") or []
+               if d.get("resolver_role") == "vpc" and d.get("hostname") == service.get("hostname") and d.get("rdtype") == "A"]
+    return any(a.get("scope") == "remote" for d in lookups for a in d.get("addresses") or [])
 
 
 def _cell_text(bad: int, total: int) -> str:
@@ -134,7 +142,8 @@ def render_text(fleet: Fleet) -> str:
         failing = [s for s, (status, _) in node["services"].items() if status in PROBLEM]
         out.append("  %-20s %-12s %-26s %-8s %s" % (node["instance_id"], node["availability_zone"] or "?",
                                                    node["subnet_id"] or "?", node["status"],
-                                                   ", ".join(failing + node["node_findings"]) or "-"))
+                                                   ", ".join(failing + node["node_findings"]) or "-")
+                   + ("  remote: %s" % ", ".join(node["remote"]) if node.get("remote") else ""))
     for skipped in fleet.skipped:
         out.append("skipped %s" % skipped)
     return "\n".join(out) + "\n"

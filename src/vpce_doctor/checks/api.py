@@ -20,5 +20,5 @@ class ApiCheck:
             return aws_call.ApiResult(operation=operation, outcome=aws_call.SKIPPED, hostname=hostname,
                                       message="%s does not resolve from the node" % hostname)
         credentials = ctx.credentials() if service.probe["kind"] == "aws" else None
-        return aws_call.call(service.probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
+        return aws_call.call(service.probe_for(ctx.facts.instance_id), hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
                              credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock)

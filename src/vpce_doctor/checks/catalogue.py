@@ -30,12 +30,24 @@ class ServiceSpec:
     required_by: Tuple[str, ...]
     always_required: bool
     probe: Dict[str, Any]
+    # partition id -> endpoint service name template, where it is not com.amazonaws.{region}.{id}
+    service_name_templates: Tuple[Tuple[str, str], ...] = ()
 
     def endpoint_service_name(self, region: str, partition: Partition) -> str:
-        prefix = "com.amazonaws"
-        if partition.id == "aws-cn" and self.id not in _catalogue_data()["cn_plain_prefix"]:
-            prefix = "cn.com.amazonaws"
-        return "%s.%s.%s" % (prefix, region, self.id)
+        template = dict(self.service_name_templates).get(partition.id, "com.amazonaws.{region}.%s" % self.id)
+        return template.format(region=region)
+
+    def probe_for(self, instance_id: Optional[str]) -> Dict[str, Any]:
+        """The probe with this node's facts filled in ({instance_id}); without them, the
+        catalogue's params_without_facts stand in (a call that needs no fact)."""
+        probe = {k: v for k, v in self.probe.items() if k != "params_without_facts"}
+        params = self.probe.get("params")
+        if params and any("{instance_id}" in v for v in params.values()):
+            if instance_id:
+                probe["params"] = {k: v.replace("{instance_id}", instance_id) for k, v in params.items()}
+            else:
+                probe["params"] = dict(self.probe.get("params_without_facts") or {})
+        return probe
 
     def hostnames(self, region: str, partition: Partition, account: Optional[str]) -> List[str]:
         names = []
@@ -74,6 +86,7 @@ def load_catalogue() -> Tuple[ServiceSpec, ...]:
                 required_by=tuple(entry["required_by"]),
                 always_required=bool(entry["always_required"]),
                 probe=probe,
+                service_name_templates=tuple(sorted((entry.get("endpoint_service_names") or {}).items())),
             )
         )
     return tuple(specs)
