@@ -249,15 +249,15 @@ def _tls_findings(ev, node, endpoint) -> List[Finding]:
         hub = [t.address for t in blocked if t.address in remote]
         if hub and len(hub) == len(blocked):
             remedy = _remote_port_blocked_fix(ev, node, hub)
-            where = "the hub endpoint's"
+            where = " (a hub VPC's endpoint, answered through a shared private zone)"
         else:
             remedy = fix.port_blocked(node.where, ev.id, [t.address for t in blocked],
                                       endpoint.security_group_ids if endpoint is not None else ())
             where = ""
         findings.append(_finding(
             "port_blocked", CRITICAL if every else WARNING, ev.id,
-            "TCP 443 to %s of %d %s %saddress(es) does not connect (%s)"
-            % ("all" if every else "%d" % len(blocked), len(tls), ev.id, where + " " if where else "", ", ".join(
+            "TCP 443 to %s of %d %s address(es)%s does not connect (%s)"
+            % ("all" if every else "%d" % len(blocked), len(tls), ev.id, where, ", ".join(
                 "%s %s" % (t.address, t.error_kind) for t in blocked)),
             remedy,
             ["tls %s: %s" % (t.address, t.error) for t in blocked] + (_api_symptom(ev) if every else [])))

@@ -34,6 +34,16 @@ class AddressPlan:
     node_ip: str
     public_prefixes: Tuple[str, ...]  # /24s that stand for the internet
     allow_net: Tuple[str, ...]
+    hub_prefix: str = ""  # a hub VPC (<prefix>.0.0/16) holding centralised endpoints, over a transit gateway
+    secondary_prefix: str = ""  # the VPC's secondary CIDR block <prefix>.0.0/16
+
+    @property
+    def hub_cidr(self) -> str:
+        return "%s.0.0/16" % self.hub_prefix
+
+    @property
+    def secondary_cidr(self) -> str:
+        return "%s.0.0/16" % self.secondary_prefix
 
     def public_address(self, name: str) -> str:
         digest = hashlib.sha256(name.encode()).digest()
@@ -46,12 +56,19 @@ class AddressPlan:
 # Everything inside 127.0.0.0/8: the demo and the loopback tests, no root needed.
 LOOPBACK = AddressPlan(vpc_cidr="127.10.0.0/16", subnet_prefix="127.10", vpc_resolver_ip="127.10.0.2",
                        corporate_resolver_ip="127.10.0.53", imds_ip="127.10.0.254", cluster_ip="127.10.1.100",
-                       node_ip="127.10.1.10", public_prefixes=("127.203.0",), allow_net=("127.0.0.0/8",))
+                       node_ip="127.10.1.10", public_prefixes=("127.203.0",), allow_net=("127.0.0.0/8",),
+                       # 127/8 is neither RFC 1918 nor the VPC: the hub counts as remote through the route
+                       # table's transit gateway route, or --endpoint-cidr
+                       hub_prefix="127.172", secondary_prefix="127.19")
 # The lab's namespaces: a VPC in shared address space, AWS's "public" side in the TEST-NET ranges.
 LAB = AddressPlan(vpc_cidr="100.64.0.0/16", subnet_prefix="100.64", vpc_resolver_ip="169.254.169.253",
                   corporate_resolver_ip="100.64.0.53", imds_ip="169.254.169.254", cluster_ip="100.64.1.100",
                   node_ip="100.64.1.10", public_prefixes=("192.0.2", "198.51.100", "203.0.113"),
-                  allow_net=("100.64.0.0/16", "169.254.169.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+                  allow_net=("100.64.0.0/16", "169.254.169.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+                             "10.99.0.0/16", "198.19.0.0/16"),
+                  # a hub in RFC 1918 space; a secondary block from 198.19.0.0/16, which AWS allows and which is
+                  # public to anyone who does not know the VPC's blocks
+                  hub_prefix="10.99", secondary_prefix="198.19")
 
 
 class SimulatedAws:
@@ -61,6 +78,7 @@ class SimulatedAws:
         self.partition = partition_for_region(scenario.region)
         self.specs: Dict[str, ServiceSpec] = {s.id: s for s in load_catalogue()}
         self.eni_addresses: Dict[str, List[Tuple[str, str]]] = {}  # service -> [(ip, az letter)]
+        self.hub_addresses: Dict[str, List[Tuple[str, str]]] = {}  # hub endpoints' addresses, same shape
         self.vpce_records: Dict[str, List[str]] = {}  # vpce-... names -> addresses
         self.vpc_id: Optional[str] = None
         self.subnet_ids: Dict[str, str] = {}
@@ -102,8 +120,9 @@ class SimulatedAws:
         return self.plan.public_address(name)
 
     def reachable_public_addresses(self) -> List[str]:
-        """With an S3 gateway endpoint, S3's public addresses are routed to it."""
-        if not (self.scenario.s3_gateway and "s3" in self.scenario.services):
+        """With an S3 gateway endpoint on the node subnet's route table, S3's public addresses are routed to it."""
+        sc = self.scenario
+        if not (sc.s3_gateway and sc.s3_gateway_on_node_table and "s3" in sc.services):
             return []
         return sorted({self.public_address(n) for n in self.hostnames("s3")})
 
@@ -139,6 +158,14 @@ class SimulatedAws:
         for letter, octet in AZ_OCTET.items():
             self.subnet_ids[letter] = ec2.create_subnet(VpcId=self.vpc_id, CidrBlock=self.plan.subnet(letter),
                                                         AvailabilityZone=self.region + letter)["Subnet"]["SubnetId"]
+        eni_subnets, eni_prefix = self.subnet_ids, self.plan.subnet_prefix
+        if sc.secondary_cidr_endpoints:
+            ec2.associate_vpc_cidr_block(VpcId=self.vpc_id, CidrBlock=self.plan.secondary_cidr)
+            eni_prefix = self.plan.secondary_prefix
+            eni_subnets = {letter: ec2.create_subnet(VpcId=self.vpc_id, CidrBlock="%s.%d.0/24" % (eni_prefix, octet),
+                                                     AvailabilityZone=self.region + letter)["Subnet"]["SubnetId"]
+                           for letter, octet in AZ_OCTET.items()}
+        node_table = self._node_route_table(ec2)
         group = ec2.create_security_group(GroupName="vpce-https", Description="443 from the VPC",
                                           VpcId=self.vpc_id)["GroupId"]
         backend = get_backend("ec2")[ACCOUNT][self.region]
@@ -150,11 +177,11 @@ class SimulatedAws:
             name = self.specs[service_id].endpoint_service_name(self.region, self.partition)
             endpoint = ec2.create_vpc_endpoint(
                 VpcId=self.vpc_id, ServiceName=name, VpcEndpointType="Interface",
-                SubnetIds=[self.subnet_ids[a] for a in azs], SecurityGroupIds=[group],
+                SubnetIds=[eni_subnets[a] for a in azs], SecurityGroupIds=[group],
                 PrivateDnsEnabled=service_id not in sc.private_dns_off)["VpcEndpoint"]
             addresses = []
             for eni_id, letter in zip(endpoint["NetworkInterfaceIds"], azs):
-                ip = "%s.%d.%d" % (self.plan.subnet_prefix, AZ_OCTET[letter], next_host[letter])
+                ip = "%s.%d.%d" % (eni_prefix, AZ_OCTET[letter], next_host[letter])
                 next_host[letter] += 1
                 eni = backend.enis[eni_id]
                 eni.private_ip_address = ip
@@ -164,10 +191,37 @@ class SimulatedAws:
             backend.vpc_end_points[endpoint["VpcEndpointId"]].dns_entries = self._vpce_names(
                 endpoint["VpcEndpointId"], service_id, addresses)
         if sc.s3_gateway and "s3" in sc.services:
-            table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}])
+            tables = [t["RouteTableId"] for t in
+                      ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}])["RouteTables"]]
+            if not sc.s3_gateway_on_node_table:
+                tables = [t for t in tables if t != node_table]
             ec2.create_vpc_endpoint(VpcId=self.vpc_id, VpcEndpointType="Gateway",
                                     ServiceName=self.specs["s3"].endpoint_service_name(self.region, self.partition),
-                                    RouteTableIds=[t["RouteTableId"] for t in table["RouteTables"]])
+                                    RouteTableIds=tables)
+        self._hub_endpoints()
+
+    def _node_route_table(self, ec2) -> str:
+        """The node subnet's route table: its own (explicit association) when the scenario puts the S3
+        gateway elsewhere, else the VPC's main one; with the transit gateway route to a hub."""
+        sc = self.scenario
+        main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]},
+                                                  {"Name": "association.main", "Values": ["true"]}])
+        table = main["RouteTables"][0]["RouteTableId"]
+        if not sc.s3_gateway_on_node_table:
+            table = ec2.create_route_table(VpcId=self.vpc_id)["RouteTable"]["RouteTableId"]
+            ec2.associate_route_table(RouteTableId=table, SubnetId=self.subnet_ids["a"])
+        if sc.hub_services:
+            tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+            destination = self.plan.hub_cidr if sc.hub_route == "tgw" else "0.0.0.0/0"
+            ec2.create_route(RouteTableId=table, DestinationCidrBlock=destination, TransitGatewayId=tgw)
+        return table
+
+    def _hub_endpoints(self) -> None:
+        """The hub's endpoints live in another VPC (often another account): not in this VPC's inventory,
+        only in DNS (the shared private zone) and on the routed path."""
+        for index, service_id in enumerate(s for s in self.scenario.hub_services if s in self.scenario.services):
+            self.hub_addresses[service_id] = [("%s.%d.%d" % (self.plan.hub_prefix, AZ_OCTET[letter], 20 + index), letter)
+                                              for letter in ("a", "b")]
 
     def _vpce_names(self, endpoint_id: str, service_id: str, addresses) -> List[Dict[str, str]]:
         """Regional and per-AZ names as AWS spells them; recorded for the VPC resolver too."""
@@ -188,6 +242,9 @@ class SimulatedAws:
             if service_id not in self.scenario.private_dns_off:
                 for host in self.hostnames(service_id):
                     records[host] = [ip for ip, _ in addresses]
+        for service_id, addresses in self.hub_addresses.items():  # the shared private hosted zone
+            for host in self.hostnames(service_id):
+                records[host] = [ip for ip, _ in addresses]
         if self.scenario.cluster_endpoint == "private":
             records[self.cluster_host] = [self.plan.cluster_ip]
         return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
@@ -226,6 +283,11 @@ class SimulatedAws:
             return aws_answers.skew_error(protocol, stamp, self.aws_clock())
         if service_id in sc.policy_deny:
             return aws_answers.policy_denial(protocol, action, ACCOUNT)
+        if sc.managed_policies_only and probe["kind"] == "aws":
+            # REST APIs name their action by path; the catalogue's operation is that action
+            iam_action = "%s:%s" % (probe["signing_name"], probe["operation"] if " " in request_action else request_action)
+            if not aws_answers.managed_policies_allow(iam_action):
+                return aws_answers.managed_policy_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
             return aws_answers.identity_denial(protocol, action, ACCOUNT)
         if service_id == "ecr.dkr":
@@ -254,7 +316,9 @@ class SimulatedAws:
     def imds_facts(self) -> Dict[str, object]:
         return {"region": self.region, "availabilityZone": self.region + "a", "instanceId": "i-0123456789abcdef0",
                 "accountId": ACCOUNT, "privateIp": self.plan.node_ip, "vpc_id": self.vpc_id,
-                "subnet_id": self.subnet_ids["a"], "vpc_cidrs": [self.plan.vpc_cidr], "role": "eks-node-role"}
+                "subnet_id": self.subnet_ids["a"], "role": "eks-node-role",
+                "vpc_cidrs": [self.plan.vpc_cidr] + ([self.plan.secondary_cidr] if self.scenario.secondary_cidr_endpoints
+                                                     else [])}
 
     def make_tls_material(self, directory: str) -> None:
         import trustme

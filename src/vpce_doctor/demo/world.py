@@ -4,7 +4,8 @@ endpoints in front of moto, blackholed "public" addresses, and an IMDS server.
 Address plan (aws_side.LOOPBACK, all inside 127.0.0.0/8, so nothing ever leaves the machine):
   VPC 127.10.0.0/16; subnets 127.10.1.0/24 (AZ a, the node), .2 (b), .3 (c)
   VPC resolver 127.10.0.2, corporate resolver 127.10.0.53, IMDS 127.10.0.254
-  endpoint ENIs 127.10.<az>.20+, EKS API server 127.10.1.100
+  endpoint ENIs 127.10.<az>.20+ (127.19.<az>.20+ in the secondary CIDR block), EKS API server 127.10.1.100
+  a hub VPC's centralised endpoints 127.172.<az>.20+ (behind a transit gateway route, or --endpoint-cidr)
   "public" AWS addresses 127.203.0.0/24: connections there time out, as from an isolated subnet
 """
 from __future__ import annotations
@@ -88,6 +89,8 @@ class World(StartStop):
             timeout=timeout, https_port=self.https_port, allow_net=self.plan.allow_net,
             scan_processes=self.scenario.kubelet_env is not None, cluster_endpoint=self.aws.cluster_url(),
         )
+        if self.scenario.hub_services and self.scenario.hub_route == "flag":
+            values.update(endpoint_cidrs=(self.plan.hub_cidr,))  # what the operator of a hub layout passes
         if self.scenario.imds == "down":
             # What an operator passes when IMDS is gone.
             values.update(region=self.aws.region, vpc_cidrs=(self.plan.vpc_cidr,), account_id=ACCOUNT)
@@ -148,6 +151,13 @@ class World(StartStop):
                 else:
                     self._serve(ip, cert)
                 served.add(ip)
+        for service_id, addresses in aws.hub_addresses.items():
+            for ip, _ in addresses:
+                if service_id in sc.hub_unreachable:
+                    self._keep(Blackhole(ip, self.https_port).start())
+                else:
+                    self._serve(ip, aws.server_cert)
+                served.add(ip)
         for ip in aws.reachable_public_addresses():
             if ip not in served:
                 self._serve(ip, aws.server_cert)
@@ -183,6 +193,8 @@ def settings_to_args(s: Settings) -> List[str]:
         args += ["--account-id", s.account_id]
     for cidr in s.vpc_cidrs:
         args += ["--vpc-cidr", cidr]
+    for cidr in s.endpoint_cidrs:
+        args += ["--endpoint-cidr", cidr]
     return args
 
 
