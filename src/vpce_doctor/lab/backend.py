@@ -55,6 +55,7 @@ def main(argv) -> int:
         imds = ImdsServer(LAB.imds_ip, aws.imds_facts(), mode=aws.scenario.imds, port=80).start()
     facts = {
         "vpc_id": aws.vpc_id, "subnet_ids": aws.subnet_ids, "eni_addresses": aws.eni_addresses,
+        "hub_addresses": aws.hub_addresses,
         "vpc_zone": aws.vpc_zone().records, "known_names": list(aws.known_names()),
         "public": {n: aws.public_address(n) for n in aws.known_names()},
         "reachable_public": aws.reachable_public_addresses(), "cluster_host": aws.cluster_host,

@@ -93,6 +93,14 @@ class Lab(StartStop):
                 else:
                     ns.serve_address(address)
                     servers.append((address, cert))
+        # a hub VPC's endpoints: a private range the vpc namespace routes (as a transit gateway would)
+        for service_id, addresses in self.facts["hub_addresses"].items():
+            for address, _ in addresses:
+                if service_id in sc.hub_unreachable:
+                    ns.drop_address(address)
+                else:
+                    ns.serve_address(address)
+                    servers.append((address, "server"))
         for address in self.facts["reachable_public"]:
             ns.serve_address(address)
             servers.append((address, "server"))
@@ -191,6 +199,8 @@ class Lab(StartStop):
             args += ["--cluster-endpoint", self.facts["cluster_url"]]
         if sc.imds == "down":
             args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", "123456789012"]
+        if sc.hub_services and sc.hub_route == "flag":
+            args += ["--endpoint-cidr", self.plan.hub_cidr]
         return args
 
     def in_node(self, argv: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
