@@ -91,3 +91,15 @@ def test_aws_cn_fixes_name_each_service_as_the_partition_does(dns_backend):
     assert "cn.com.amazonaws.cn-northwest-1.logs" not in fixes["logs"]
     auth = next(s for s in report["services"] if s["id"] == "eks-auth")
     assert auth["hostname"] == "eks-auth.cn-northwest-1.api.amazonwebservices.com.cn"
+
+
+def test_fleet_shows_which_services_a_hub_answers(dns_backend, tmp_path):
+    done, _ = run("hub-spoke-healthy", dns_backend)
+    (tmp_path / "node.json").write_text(done.stdout)
+    text = run_cli(["fleet", str(tmp_path)]).stdout
+    node = next(line for line in text.splitlines() if "remote:" in line)
+    assert "sts" in node.split("remote:")[1] and "s3" not in node.split("remote:")[1]
+    data = json.loads(run_cli(["fleet", "--format", "json", str(tmp_path)]).stdout)
+    assert "ec2" in data["nodes"][0]["remote"]
+    page = run_cli(["fleet", "--format", "html", str(tmp_path)]).stdout
+    assert "remote (a hub&#x27;s endpoint)" in page or "remote (a hub's endpoint)" in page

@@ -166,9 +166,10 @@ def render_html(fleet: Fleet) -> str:
             css = "none" if total == 0 else ("bad" if bad else "good")
             cells.append('<td class="%s" title="%s">%s</td>' % (css, esc(", ".join(codes)), esc(_cell_text(bad, total))))
         rows.append("<tr><th>%s</th>%s</tr>" % (esc(service), "".join(cells)))
-    nodes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+    nodes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
         esc(n["instance_id"]), esc(n["availability_zone"] or "?"), esc(n["subnet_id"] or "?"), esc(n["status"] or "?"),
-        esc(", ".join([s for s, (st, _) in n["services"].items() if st in PROBLEM] + n["node_findings"]) or "-"))
+        esc(", ".join([s for s, (st, _) in n["services"].items() if st in PROBLEM] + n["node_findings"]) or "-"),
+        esc(", ".join(n.get("remote") or []) or "-"))
         for n in sorted(fleet.nodes, key=lambda n: (n["availability_zone"] or "", n["instance_id"])))
     headlines = "".join("<li>%s</li>" % esc(h) for h in fleet.headlines()) or "<li>no service fails on any node</li>"
     return """<!doctype html>
@@ -184,7 +185,7 @@ td.bad{background:#f2dede;font-weight:bold} td.none{color:#999} li{margin:.2em 0
 <table><tr><th>service</th>%s</tr>%s</table>
 <p>Cells: nodes with a problem / nodes in that AZ ("ok N": all N fine). Hover for finding codes.</p>
 <h2>Nodes</h2>
-<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th></tr>%s</table>
+<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th><th>remote (a hub's endpoint)</th></tr>%s</table>
 </body></html>
 """ % (len(fleet.nodes), headlines, head, "".join(rows), nodes)
 
