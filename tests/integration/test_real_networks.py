@@ -103,3 +103,20 @@ def test_fleet_shows_which_services_a_hub_answers(dns_backend, tmp_path):
     assert "ec2" in data["nodes"][0]["remote"]
     page = run_cli(["fleet", "--format", "html", str(tmp_path)]).stdout
     assert "remote (a hub&#x27;s endpoint)" in page or "remote (a hub's endpoint)" in page
+
+
+def test_probes_describe_the_nodes_own_instance_and_cluster(dns_backend):
+    """With only the managed node policies, eks DescribeCluster on the node's own cluster (IMDS tag
+    eks:cluster-name) is allowed where ListClusters would be denied; ec2 DescribeInstances likewise."""
+    import dataclasses
+
+    scenario = dataclasses.replace(SCENARIOS["managed-policies"], services=("ec2", "eks", "sts"),
+                                   endpoints=("ec2", "eks", "sts"))
+    with World(scenario, dns_backend=dns_backend) as world:
+        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=1.0)])
+    report = json.loads(done.stdout)
+    assert report["node"]["cluster_name"] == "demo-cluster"
+    api = {s["id"]: s["probes"]["api"] for s in report["services"]}
+    assert api["eks"]["operation"] == "DescribeCluster" and api["eks"]["outcome"] == "success"
+    assert api["ec2"]["operation"] == "DescribeInstances" and api["ec2"]["outcome"] == "success"
+    assert {f["code"] for f in report["findings"]} == {"inventory_unavailable"} and done.returncode == 0

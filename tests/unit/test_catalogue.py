@@ -58,10 +58,17 @@ def test_china_endpoint_service_names():
 
 def test_probes_use_actions_the_managed_node_policies_grant():
     specs = {s.id: s for s in catalogue.load_catalogue()}
-    own = specs["ec2"].probe_for("i-0abc")
+    own = specs["ec2"].probe_for({"instance_id": "i-0abc"})
     assert own["operation"] == "DescribeInstances" and own["params"] == {"Filter.1.Name": "instance-id",
                                                                          "Filter.1.Value.1": "i-0abc"}
-    assert specs["ec2"].probe_for(None)["params"] == {"MaxResults": "5"}
+    assert specs["ec2"].probe_for({"instance_id": None})["params"] == {"MaxResults": "5"}
+    cluster = specs["eks"].probe_for({"cluster_name": "prod-1"})
+    assert (cluster["operation"], cluster["path"]) == ("DescribeCluster", "/clusters/prod-1")
+    assert specs["eks"].probe_for({})["operation"] == "ListClusters"
+    # whatever a tag holds stays inside its path segment
+    assert specs["eks"].probe_for({"cluster_name": "a/../b?x"})["path"] == "/clusters/a%2F..%2Fb%3Fx"
+    for spec in catalogue.load_catalogue():
+        assert "with_facts" not in spec.probe_for({"instance_id": "i-1", "cluster_name": "c"})
     assert specs["dynamodb"].endpoint_type == "Gateway" and not specs["dynamodb"].always_required
 
 

@@ -60,6 +60,7 @@ def discover(settings: Settings, remaining) -> NodeFacts:
         custom_resolvers=tuple(custom),
         resolver_sources=sources,
         cluster_endpoint=cluster,
+        cluster_name=imds_facts.cluster_name,
         imds={"endpoint": imds_facts.endpoint, "reachable": imds_facts.reachable, "version": imds_facts.version,
               "error": imds_facts.error, "iam_role": imds_facts.iam_role},
         components=tuple(components),

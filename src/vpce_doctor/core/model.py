@@ -83,6 +83,7 @@ class NodeFacts:
     # Where the custom resolvers came from (flag, resolv.conf, systemd-resolved upstreams).
     resolver_sources: Dict[str, str] = field(default_factory=dict)
     cluster_endpoint: Optional[str] = None
+    cluster_name: Optional[str] = None  # IMDS instance tag eks:cluster-name, when instance tags are on
     imds: Dict[str, Any] = field(default_factory=dict)
     components: Tuple[Dict[str, Any], ...] = ()
     discovery_notes: Tuple[str, ...] = ()
@@ -107,6 +108,7 @@ class NodeFacts:
                 "sources": dict(self.resolver_sources),
             },
             "cluster_endpoint": self.cluster_endpoint,
+            "cluster_name": self.cluster_name,
             "imds": to_jsonable(self.imds),
             "components": to_jsonable(list(self.components)),
             "notes": list(self.discovery_notes),

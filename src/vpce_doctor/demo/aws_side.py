@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from .scenarios import Scenario
 
 AZ_OCTET = {"a": 1, "b": 2, "c": 3}
 ACCOUNT = "123456789012"  # moto's default account
+CLUSTER_NAME = "demo-cluster"
 CLUSTER_HOST = "0123456789ABCDEF0123456789ABCDEF.gr7.{region}.eks.{dns_suffix}"
 
 
@@ -141,9 +143,15 @@ class SimulatedAws:
         return zone
 
     def _ec2(self):
+        return self._client("ec2")
+
+    def _eks(self):
+        return self._client("eks")
+
+    def _client(self, name: str):
         import boto3
 
-        return boto3.client("ec2", region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
+        return boto3.client(name, region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
                             aws_access_key_id="demo", aws_secret_access_key="demo")
 
     def _build_aws_side(self) -> None:
@@ -199,6 +207,8 @@ class SimulatedAws:
                                     ServiceName=self.specs["s3"].endpoint_service_name(self.region, self.partition),
                                     RouteTableIds=tables)
         self._hub_endpoints()
+        self._eks().create_cluster(name=CLUSTER_NAME, roleArn="arn:aws:iam::%s:role/eks-cluster" % ACCOUNT,
+                                   resourcesVpcConfig={"subnetIds": list(self.subnet_ids.values())})
 
     def _node_route_table(self, ec2) -> str:
         """The node subnet's route table: its own (explicit association) when the scenario puts the S3
@@ -284,8 +294,8 @@ class SimulatedAws:
         if service_id in sc.policy_deny:
             return aws_answers.policy_denial(protocol, action, ACCOUNT)
         if sc.managed_policies_only and probe["kind"] == "aws":
-            # REST APIs name their action by path; the catalogue's operation is that action
-            iam_action = "%s:%s" % (probe["signing_name"], probe["operation"] if " " in request_action else request_action)
+            iam_action = "%s:%s" % (probe["signing_name"], self._rest_operation(probe, path)
+                                    if " " in request_action else request_action)
             if not aws_answers.managed_policies_allow(iam_action):
                 return aws_answers.managed_policy_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
@@ -299,6 +309,15 @@ class SimulatedAws:
         if request_action == "DescribeVpcEndpointServices" and self._endpoint_services is not None:
             return self._endpoint_services
         return aws_answers.forward(self.moto_address, method, path, headers, body)
+
+    @staticmethod
+    def _rest_operation(probe, path: str) -> str:
+        """REST APIs name their action by path: the catalogue's probe, or its with_facts variant."""
+        variant = probe.get("with_facts") or {}
+        if "path" in variant and re.fullmatch(re.sub(r"\\{\w+\\}", "[^/?]+", re.escape(variant["path"])),
+                                              path.split("?", 1)[0]):
+            return variant.get("operation", probe["operation"])
+        return probe["operation"]
 
     def _cache_endpoint_services(self) -> None:
         """moto rebuilds its ~400 endpoint services on every call (0.3-1.6 s of CPU, which also
@@ -316,7 +335,7 @@ class SimulatedAws:
     def imds_facts(self) -> Dict[str, object]:
         return {"region": self.region, "availabilityZone": self.region + "a", "instanceId": "i-0123456789abcdef0",
                 "accountId": ACCOUNT, "privateIp": self.plan.node_ip, "vpc_id": self.vpc_id,
-                "subnet_id": self.subnet_ids["a"], "role": "eks-node-role",
+                "subnet_id": self.subnet_ids["a"], "role": "eks-node-role", "cluster_name": CLUSTER_NAME,
                 "vpc_cidrs": [self.plan.vpc_cidr] + ([self.plan.secondary_cidr] if self.scenario.secondary_cidr_endpoints
                                                      else [])}
 

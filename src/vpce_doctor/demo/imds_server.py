@@ -80,6 +80,7 @@ class ImdsServer:
             net + "subnet-id": facts["subnet_id"],
             net + "vpc-ipv4-cidr-blocks": "\n".join(facts["vpc_cidrs"]),
             "/latest/meta-data/iam/security-credentials/": facts["role"],
+            "/latest/meta-data/tags/instance/eks:cluster-name": facts["cluster_name"],
             "/latest/meta-data/iam/security-credentials/%s" % facts["role"]: json.dumps(self.credentials),
         }
         self._server = None
