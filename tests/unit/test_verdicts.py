@@ -252,3 +252,13 @@ def test_route_table_remote_networks_leave_out_default_routes():
                         Route("52.94.0.0/22", None, "peering", "pcx-1", "active"),
                         Route("10.99.0.0/16", None, "transit-gateway", "tgw-1", "active"))
     assert table.remote_networks() == ("52.94.0.0/22", "10.99.0.0/16")
+
+
+def test_inventory_denied_by_the_ec2_endpoint_policy_points_at_that_policy():
+    from vpce_doctor.checks.probes.inventory import Inventory
+
+    denied = Inventory(available=False, denied=True, denied_by_endpoint_policy=True,
+                       reason="DescribeVpcEndpoints failed (policy_denied): ... no VPC endpoint policy allows ...")
+    [finding] = verdicts.node_findings(node(denied))
+    assert finding.code == "inventory_unavailable" and "endpoint's policy" in finding.remediation.text
+    assert "put-role-policy" not in "\n".join(finding.remediation.commands)

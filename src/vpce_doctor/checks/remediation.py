@@ -317,12 +317,20 @@ def remote_port_blocked(where: Where, service_id: str, service_name: str, addres
         commands=tuple(route_commands + sg_commands))
 
 
-def inventory_unavailable(where: Where, role: Optional[str], route_tables_denied: bool) -> Remediation:
+def inventory_unavailable(where: Where, role: Optional[str], route_tables_denied: bool,
+                          by_endpoint_policy: bool = False) -> Remediation:
     actions = ["ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices", "ec2:DescribeNetworkInterfaces"]
     if route_tables_denied:
         actions.append("ec2:DescribeRouteTables")
     statement = ('{"Version":"2012-10-17","Statement":[{"Sid":"VpceDoctorInventory","Effect":"Allow","Action":[%s],'
                  '"Resource":"*"}]}' % ",".join('"%s"' % a for a in actions))
+    if by_endpoint_policy:
+        return Remediation(
+            text="The ec2 endpoint's policy denies %s. To let vpce-doctor name endpoints, their AZs and security "
+                 "groups, allow these read-only actions for the node role in that endpoint's policy." % ", ".join(actions),
+            commands=("aws ec2 describe-vpc-endpoints --region %s --filters Name=vpc-id,Values=%s "
+                      "Name=service-name,Values=<EC2-ENDPOINT-SERVICE-NAME> --query 'VpcEndpoints[].PolicyDocument'"
+                      % (q(where.region), q(_vpc(where))),))
     return Remediation(
         text="The AWS-managed node policies do not grant %s. To let vpce-doctor name endpoints, their AZs and "
              "security groups, add this read-only statement to the node role (or run vpce-doctor with a role "

@@ -351,7 +351,7 @@ def _inventory_findings(node: NodeEvidence) -> List[Finding]:
         "the endpoint inventory is not readable (%s): DNS, TLS, API and route checks still ran, but a missing "
         "endpoint cannot be told apart from one with private DNS off, nor an endpoint's AZs and security groups "
         "named" % inventory.reason,
-        fix.inventory_unavailable(node.where, node.iam_role, route_table_denied))]
+        fix.inventory_unavailable(node.where, node.iam_role, route_table_denied, inventory.denied_by_endpoint_policy))]
 
 
 def _clock_findings(node: NodeEvidence) -> List[Finding]:

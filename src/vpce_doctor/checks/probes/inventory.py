@@ -52,6 +52,7 @@ class Inventory:
     # the node's identity (or the ec2 endpoint's policy) denied DescribeVpcEndpoints: the usual
     # case with only the AWS-managed node policies
     denied: bool = False
+    denied_by_endpoint_policy: bool = False
     # the node subnet's route table (probes/route_table.py), read even when the inventory is denied
     route_table: Optional[Any] = None
 
@@ -169,8 +170,10 @@ def collect(ctx, ec2_hostname: str) -> Inventory:
     """This VPC's endpoints with their ENIs (two calls, in sequence: the second needs the first)."""
     started = time.monotonic()
 
-    def unavailable(reason: str, denied: bool = False) -> Inventory:
-        return Inventory(available=False, reason=reason, denied=denied, ms=(time.monotonic() - started) * 1000.0)
+    def unavailable(reason: str, outcome: str = "") -> Inventory:
+        return Inventory(available=False, reason=reason, denied=outcome in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED),
+                         denied_by_endpoint_policy=outcome == aws_call.POLICY_DENIED,
+                         ms=(time.monotonic() - started) * 1000.0)
 
     ec2, reason = _ec2_client(ctx, ec2_hostname)
     if ec2 is None:
@@ -194,8 +197,7 @@ def collect(ctx, ec2_hostname: str) -> Inventory:
         endpoints = [_with_enis(e, enis) for e in endpoints]
     except aws_call.ExchangeFailed as exc:
         ec2.session.close()
-        return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message),
-                           denied=exc.outcome in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED))
+        return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message), exc.outcome)
     except ET.ParseError as exc:
         ec2.session.close()
         return unavailable("the ec2 API answered something that is not EC2 XML: %s" % exc)
