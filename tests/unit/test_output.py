@@ -132,3 +132,19 @@ def test_remote_answers_read_remote_in_the_table_and_the_interactive_view():
     old = [{"address": "10.0.1.20", "in_vpc": True}, {"address": "203.0.113.9", "in_vpc": False}]
     assert text.dns_cell([{"status": "answer", "addresses": old[:1]}]) == "in-vpc"
     assert text.dns_cell([{"status": "answer", "addresses": old}]) == "mixed"
+
+
+def test_detail_view_shows_the_gateway_route_and_remote_addresses():
+    pytest.importorskip("textual")
+    from vpce_doctor.tui.components.detail_screen import describe
+
+    service_data = {"id": "s3", "hostname": "s3.us-east-1.amazonaws.com", "status": "critical", "findings": [],
+                    "probes": {"dns": [{"resolver_role": "vpc", "rdtype": "A", "server": "10.0.0.2:53",
+                                        "hostname": "s3.us-east-1.amazonaws.com", "status": "answer",
+                                        "addresses": [{"address": "10.99.1.20", "in_vpc": False, "scope": "remote"}]}],
+                               "tls": [], "api": {},
+                               "route": {"route_table_id": "rtb-0node", "main": False, "gateway_routes": []}},
+                    "checks": []}
+    shown = describe(service_data, []).plain
+    assert "Route table rtb-0node" in shown and "no gateway endpoint route" in shown
+    assert "10.99.1.20 (remote: a hub VPC's endpoint)" in shown

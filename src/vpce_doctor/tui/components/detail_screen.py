@@ -50,6 +50,14 @@ def describe(service: Dict[str, Any], node_findings: List[Dict[str, Any]]) -> Te
                                                        outcome, t.get("ms") or 0), style=None if t.get("ok") else "red")
     if not probes.get("tls"):
         text.append("  (no address to try)\n", style="dim")
+    route = probes.get("route")
+    if route:  # a gateway endpoint is a route in the node subnet's table
+        text.append("\nRoute table %s%s\n" % (route.get("route_table_id"), " (main)" if route.get("main") else ""),
+                    style="bold underline")
+        for r in route.get("gateway_routes") or []:
+            text.append("  %s -> %s  %s\n" % (r.get("prefix_list_id"), r.get("endpoint_id"), r.get("state") or ""))
+        if not route.get("gateway_routes"):
+            text.append("  no gateway endpoint route\n", style="red")
     api = probes.get("api") or {}
     text.append("\nAPI\n", style="bold underline")
     if api:
