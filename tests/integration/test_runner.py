@@ -80,7 +80,8 @@ def test_healthy_run_is_ok_and_fast(healthy):
 def test_imds_versions(mode, version, reachable):
     facts = {"region": "eu-west-1", "availabilityZone": "eu-west-1b", "instanceId": "i-1", "accountId": "111122223333",
              "privateIp": "127.10.2.10", "vpc_id": "vpc-1", "subnet_id": "subnet-1",
-             "vpc_cidrs": ["127.10.0.0/16", "127.11.0.0/16"], "role": "node-role"}
+             "vpc_cidrs": ["127.10.0.0/16", "127.11.0.0/16"], "role": "node-role",
+             "vpc_ipv6_cidrs": ["2600:1f18:abcd:ef00::/56"], "cluster_name": "prod-1"}
     server = ImdsServer("127.10.0.254", facts, mode=mode).start()
     try:
         started = time.monotonic()
@@ -90,7 +91,10 @@ def test_imds_versions(mode, version, reachable):
         server.stop()
     assert (found.version, found.reachable) == (version, reachable)
     if reachable:
-        assert found.identity["region"] == "eu-west-1" and found.vpc_cidrs == ["127.10.0.0/16", "127.11.0.0/16"]
+        # every CIDR block of the VPC, secondary and IPv6 ones included
+        assert found.identity["region"] == "eu-west-1" and found.vpc_cidrs == [
+            "127.10.0.0/16", "127.11.0.0/16", "2600:1f18:abcd:ef00::/56"]
+        assert found.cluster_name == "prod-1"
         assert (found.vpc_id, found.subnet_id, found.iam_role) == ("vpc-1", "subnet-1", "node-role")
     else:
         assert "timed out" in found.error or "Timeout" in found.error

@@ -3,6 +3,7 @@ from vpce_doctor.checks import verdicts
 from vpce_doctor.checks.probes import aws_call
 from vpce_doctor.checks.probes.dns import DnsLookup, ResolvedAddress
 from vpce_doctor.checks.probes.inventory import Endpoint, EndpointEni, Inventory
+from vpce_doctor.checks.probes.route_table import Route, RouteTable
 from vpce_doctor.checks.probes.tls import TlsResult
 from vpce_doctor.checks.remediation import Where
 
@@ -12,10 +13,15 @@ WHERE = Where(region="us-east-1", vpc_id="vpc-0abc", subnet_id="subnet-0a", vpc_
               instance_id="i-0123")
 
 
-def dns(role, status="answer", addresses=(), in_vpc=True, hostname="ec2.us-east-1.amazonaws.com"):
+def dns(role, status="answer", addresses=(), in_vpc=True, hostname="ec2.us-east-1.amazonaws.com", scope=""):
     server = VPC if role == "vpc" else CORP
     return DnsLookup(hostname=hostname, rdtype="A", resolver_role=role, server=server, status=status,
-                     addresses=tuple(ResolvedAddress(a, in_vpc) for a in addresses))
+                     addresses=tuple(ResolvedAddress(a, in_vpc, scope) for a in addresses))
+
+
+def remote(role, hostname="ec2.us-east-1.amazonaws.com", addresses=("10.99.1.20", "10.99.2.20")):
+    """A hub VPC's endpoint, answered through a shared private zone."""
+    return dns(role, addresses=addresses, in_vpc=False, hostname=hostname, scope="remote")
 
 
 def inside(role, hostname="ec2.us-east-1.amazonaws.com"):
@@ -44,22 +50,35 @@ def endpoint(service="com.amazonaws.us-east-1.ec2", private_dns=True, azs=("us-e
                     enis=enis)
 
 
-def inventory(*endpoints):
-    return Inventory(available=True, endpoints=tuple(endpoints))
+def gateway(service="com.amazonaws.us-east-1.s3", route_tables=("rtb-main",)):
+    return Endpoint(id="vpce-0gw", service_name=service, type="Gateway", state="available", private_dns_enabled=False,
+                    subnet_ids=(), security_group_ids=(), route_table_ids=tuple(route_tables), dns_entries=())
+
+
+def route_table(*routes, id="rtb-node", main=False):
+    local = Route("10.0.0.0/16", None, "local", "local", "active")
+    return RouteTable(available=True, id=id, main=main, routes=(local,) + tuple(routes))
+
+
+def inventory(*endpoints, table=None):
+    return Inventory(available=True, endpoints=tuple(endpoints), route_table=table)
 
 
 NO_INVENTORY = Inventory(available=False, reason="no credentials")
+DENIED = Inventory(available=False, denied=True,
+                   reason="DescribeVpcEndpoints failed (iam_denied): UnauthorizedOperation: You are not authorized")
 
 
 def service(vpc=None, node=None, tls_results=None, api_result=None, id="ec2", endpoint_type="Interface",
-            required=True, name="com.amazonaws.us-east-1.ec2", hostname="ec2.us-east-1.amazonaws.com"):
+            required=True, name="com.amazonaws.us-east-1.ec2", hostname="ec2.us-east-1.amazonaws.com", needed=()):
     lookups = [vpc if vpc is not None else inside("vpc", hostname)] + list(node if node is not None else [inside("node", hostname)])
     return verdicts.ServiceEvidence(id=id, endpoint_type=endpoint_type, endpoint_service_name=name, hostname=hostname,
                                     required=required, dns=lookups,
                                     tls=tls_results if tls_results is not None else [tls(), tls("10.0.2.20")],
-                                    api=api_result if api_result is not None else api())
+                                    api=api_result if api_result is not None else api(), action_needed_by=needed)
 
 
 def node(inv=None, az="us-east-1a", **kw):
     return verdicts.NodeEvidence(where=WHERE, availability_zone=az, vpc_resolver=VPC,
                                  inventory=inv if inv is not None else inventory(endpoint()), **kw)
+

@@ -12,9 +12,9 @@ def test_catalogue_covers_the_services_a_node_needs():
     ids = catalogue.service_ids()
     assert {"ec2", "ecr.api", "ecr.dkr", "s3", "sts", "logs", "monitoring", "elasticloadbalancing", "autoscaling",
             "ssm", "ssmmessages", "ec2messages", "kms", "xray", "eks", "eks-auth", "elasticfilesystem",
-            "aps-workspaces", "secretsmanager", "sqs"} == set(ids)
+            "aps-workspaces", "secretsmanager", "sqs", "dynamodb"} == set(ids)
     assert {s.id for s in catalogue.load_catalogue() if s.always_required} == REQUIRED
-    assert [s.id for s in catalogue.load_catalogue() if s.endpoint_type == "Gateway"] == ["s3"]
+    assert [s.id for s in catalogue.load_catalogue() if s.endpoint_type == "Gateway"] == ["s3", "dynamodb"]
 
 
 @pytest.mark.parametrize("region,partition,suffix", [
@@ -42,6 +42,34 @@ def test_china_endpoint_service_names():
     assert specs["ec2"].endpoint_service_name("cn-north-1", cn) == "cn.com.amazonaws.cn-north-1.ec2"
     assert specs["s3"].endpoint_service_name("cn-north-1", cn) == "com.amazonaws.cn-north-1.s3"
     assert specs["eks-auth"].hostnames("cn-north-1", cn, None) == ["eks-auth.cn-north-1.api.amazonwebservices.com.cn"]
+    # per service, as AWS's CDK and eksctl encode them: most cn.com.amazonaws, some com.amazonaws
+    cn_prefixed = {"ec2", "ecr.api", "ecr.dkr", "sts", "eks", "autoscaling", "monitoring", "elasticfilesystem",
+                   "xray", "sqs"}
+    plain = {"s3", "logs", "ssm", "ssmmessages", "ec2messages", "kms", "secretsmanager", "elasticloadbalancing",
+             "dynamodb"}
+    for sid in cn_prefixed:
+        assert specs[sid].endpoint_service_name("cn-northwest-1", cn) == "cn.com.amazonaws.cn-northwest-1." + sid
+    for sid in plain:
+        assert specs[sid].endpoint_service_name("cn-northwest-1", cn) == "com.amazonaws.cn-northwest-1." + sid
+    aws = catalogue.partition_for_region("us-east-1")
+    assert all(s.endpoint_service_name("us-east-1", aws) == "com.amazonaws.us-east-1." + s.id
+               for s in catalogue.load_catalogue())
+
+
+def test_probes_use_actions_the_managed_node_policies_grant():
+    specs = {s.id: s for s in catalogue.load_catalogue()}
+    own = specs["ec2"].probe_for({"instance_id": "i-0abc"})
+    assert own["operation"] == "DescribeInstances" and own["params"] == {"Filter.1.Name": "instance-id",
+                                                                         "Filter.1.Value.1": "i-0abc"}
+    assert specs["ec2"].probe_for({"instance_id": None})["params"] == {"MaxResults": "5"}
+    cluster = specs["eks"].probe_for({"cluster_name": "prod-1"})
+    assert (cluster["operation"], cluster["path"]) == ("DescribeCluster", "/clusters/prod-1")
+    assert specs["eks"].probe_for({})["operation"] == "ListClusters"
+    # whatever a tag holds stays inside its path segment
+    assert specs["eks"].probe_for({"cluster_name": "a/../b?x"})["path"] == "/clusters/a%2F..%2Fb%3Fx"
+    for spec in catalogue.load_catalogue():
+        assert "with_facts" not in spec.probe_for({"instance_id": "i-1", "cluster_name": "c"})
+    assert specs["dynamodb"].endpoint_type == "Gateway" and not specs["dynamodb"].always_required
 
 
 def test_every_probe_is_read_only_and_builds():

@@ -116,3 +116,58 @@ def test_config_rejects_unknown_keys(tmp_path):
     config.write_text('regoin = "eu-west-1"\n')
     with pytest.raises(SettingsError, match="unknown key"):
         resolve_settings({"config_path": str(config)}, {})
+
+
+def test_endpoint_cidrs_from_flag_environment_and_config(tmp_path):
+    from vpce_doctor.core.settings import SettingsError, resolve_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('endpoint_cidrs = ["10.99.0.0/16"]\n')
+    assert resolve_settings({"config_path": str(config)}, environ={}).endpoint_cidrs == ("10.99.0.0/16",)
+    env = {"VPCE_DOCTOR_ENDPOINT_CIDRS": "10.98.0.0/16,fd00:99::/48"}
+    assert resolve_settings({"config_path": str(config)}, environ=env).endpoint_cidrs == ("10.98.0.0/16", "fd00:99::/48")
+    flags = {"config_path": str(config), "endpoint_cidrs": ["10.97.0.0/16"]}
+    assert resolve_settings(flags, environ=env).endpoint_cidrs == ("10.97.0.0/16",)
+    with pytest.raises(SettingsError, match="not a CIDR"):
+        resolve_settings({"config_path": str(config), "endpoint_cidrs": ["hub"]}, environ={})
+
+
+ROUTE_TABLES_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<DescribeRouteTablesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>6f570b0b-9c18-4b07-bdec-73740dcf861a</requestId>
+  <routeTableSet><item>
+    <routeTableId>rtb-0node</routeTableId><vpcId>vpc-0spoke</vpcId>
+    <routeSet>
+      <item><destinationCidrBlock>10.1.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId><state>active</state></item>
+      <item><destinationPrefixListId>pl-63a5400a</destinationPrefixListId><gatewayId>vpce-0gw</gatewayId><state>active</state></item>
+      <item><destinationCidrBlock>10.99.0.0/16</destinationCidrBlock><transitGatewayId>tgw-0hub</transitGatewayId><state>active</state></item>
+      <item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><transitGatewayId>tgw-0hub</transitGatewayId><state>active</state></item>
+      <item><destinationCidrBlock>172.20.0.0/16</destinationCidrBlock><vpcPeeringConnectionId>pcx-0peer</vpcPeeringConnectionId><state>blackhole</state></item>
+    </routeSet>
+    <associationSet><item><routeTableAssociationId>rtbassoc-1</routeTableAssociationId><routeTableId>rtb-0node</routeTableId>
+      <subnetId>subnet-0a</subnetId><main>false</main></item></associationSet>
+  </item></routeTableSet>
+</DescribeRouteTablesResponse>"""
+
+
+def test_route_table_parsing_reads_gateway_tgw_and_peering_routes():
+    from vpce_doctor.checks.probes.route_table import RouteTable, parse_route_tables
+
+    [(table_id, main, routes)] = parse_route_tables(ROUTE_TABLES_XML)
+    table = RouteTable(available=True, id=table_id, main=main, routes=routes)
+    assert (table_id, main) == ("rtb-0node", False)
+    assert [(r.prefix_list_id, r.target_id) for r in table.gateway_routes()] == [("pl-63a5400a", "vpce-0gw")]
+    # the default route and a blackholed peering route say nothing about where endpoints live
+    assert table.remote_networks() == ("10.99.0.0/16",)
+    assert [r.target for r in routes] == ["local", "vpc-endpoint", "transit-gateway", "transit-gateway", "peering"]
+
+
+def test_dns_answers_are_reclassified_by_route_table_destinations():
+    from vpce_doctor.checks.probes.dns import DnsLookup, resolved, with_remote_networks
+
+    lookup = DnsLookup("sts.us-east-1.amazonaws.com", "A", "vpc", "10.1.0.2:53", "answer",
+                       addresses=(resolved("52.94.0.20", ("10.1.0.0/16",)), resolved("10.1.2.3", ("10.1.0.0/16",))))
+    assert [a.scope for a in lookup.addresses] == ["public", "vpc"]
+    moved = with_remote_networks(lookup, ("52.94.0.0/22",))
+    assert [(a.scope, a.in_vpc) for a in moved.addresses] == [("remote", False), ("vpc", True)]
+    assert with_remote_networks(lookup, ()) is lookup

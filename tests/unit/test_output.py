@@ -111,3 +111,40 @@ def test_redactor_masks_every_credentials_source():
     redactor = Redactor.for_credentials(chain, None, instance)
     text = redactor.text("env-secret-value-0123456789 instance-session-token-0123 instance-secret-0123456789")
     assert text == "*** *** ***"
+
+
+def test_remote_answers_read_remote_in_the_table_and_the_interactive_view():
+    from vpce_doctor.core.model import to_jsonable
+    from vpce_doctor.tui.state import ViewState
+
+    from .evidence import remote
+
+    hostname = "sts.us-east-1.amazonaws.com"
+    service_data = {"id": "sts", "hostname": hostname, "status": "ok", "required": True, "findings": [],
+                    "probes": {"dns": to_jsonable([remote("vpc", hostname), remote("node", hostname)]),
+                               "tls": to_jsonable([tls("10.99.1.20")]), "api": to_jsonable(api())}, "checks": []}
+    assert text.dns_cell(service_data["probes"]["dns"][:1]) == "remote"
+    state = ViewState()
+    state.load({"schema_version": 1, "node": {}, "services": [service_data], "findings": []})
+    assert state.cells(service_data, compact=True)[1:3] == ["remote", "remote"]
+    assert state.cells(service_data)[2:4] == ["remote", "remote"]
+    # a report from before `scope` existed still reads by in_vpc
+    old = [{"address": "10.0.1.20", "in_vpc": True}, {"address": "203.0.113.9", "in_vpc": False}]
+    assert text.dns_cell([{"status": "answer", "addresses": old[:1]}]) == "in-vpc"
+    assert text.dns_cell([{"status": "answer", "addresses": old}]) == "mixed"
+
+
+def test_detail_view_shows_the_gateway_route_and_remote_addresses():
+    pytest.importorskip("textual")
+    from vpce_doctor.tui.components.detail_screen import describe
+
+    service_data = {"id": "s3", "hostname": "s3.us-east-1.amazonaws.com", "status": "critical", "findings": [],
+                    "probes": {"dns": [{"resolver_role": "vpc", "rdtype": "A", "server": "10.0.0.2:53",
+                                        "hostname": "s3.us-east-1.amazonaws.com", "status": "answer",
+                                        "addresses": [{"address": "10.99.1.20", "in_vpc": False, "scope": "remote"}]}],
+                               "tls": [], "api": {},
+                               "route": {"route_table_id": "rtb-0node", "main": False, "gateway_routes": []}},
+                    "checks": []}
+    shown = describe(service_data, []).plain
+    assert "Route table rtb-0node" in shown and "no gateway endpoint route" in shown
+    assert "10.99.1.20 (remote: a hub VPC's endpoint)" in shown

@@ -4,7 +4,10 @@ import pytest
 from vpce_doctor.checks import verdicts
 from vpce_doctor.checks.probes import aws_call
 
-from .evidence import (NO_INVENTORY, api, dns, endpoint, inside, inventory, node, public, service, tls)
+from vpce_doctor.checks.probes.route_table import Route
+
+from .evidence import (DENIED, NO_INVENTORY, api, dns, endpoint, gateway, inside, inventory, node, public, remote,
+                       route_table, service, tls)
 from .test_verdicts_components import COMPONENT_ROWS
 
 S3_HOST = "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
@@ -35,8 +38,11 @@ SERVICE_ROWS = [
      node(), [("tls_failure", "critical")]),
     ("endpoint policy denies", service(api_result=api(aws_call.POLICY_DENIED, "AccessDenied", "no VPC endpoint policy")),
      node(), [("policy_denied", "critical")]),
-    ("identity policy denies", service(api_result=api(aws_call.IAM_DENIED, "AccessDenied", "identity")), node(),
-     [("iam_denied", "warning")]),
+    ("identity policy denies: the path is proven", service(api_result=api(aws_call.IAM_DENIED, "AccessDenied", "identity")),
+     node(), [("iam_denied", "info")]),
+    ("identity policy denies an action a running component needs",
+     service(api_result=api(aws_call.IAM_DENIED, "AccessDenied", "identity"), needed=("kubelet",)),
+     node(), [("iam_denied", "warning")]),
     ("no ENI in the node's AZ", service(), node(inventory(endpoint(azs=("us-east-1b",)))),
      [("endpoint_az_missing", "warning")]),
     ("S3 gateway: public answers are right", service(id="s3", endpoint_type="Gateway", hostname=S3_HOST,
@@ -53,6 +59,41 @@ SERVICE_ROWS = [
     ("aws-cn: healthy", service(name="cn.com.amazonaws.cn-north-1.ec2"),
      node(inventory(endpoint(service="cn.com.amazonaws.cn-north-1.ec2"))), []),
     ("node resolver is the VPC resolver", service(node=[]), node(), []),
+    # hub and spoke: a shared private zone answers with a hub VPC's endpoint over a TGW / peering
+    ("hub endpoint answers and takes TLS", service(vpc=remote("vpc"), node=[remote("node")],
+                                                   tls_results=[tls("10.99.1.20"), tls("10.99.2.20")]),
+     node(inventory()), []),
+    ("hub endpoint, node resolver answers the VPC's own", service(vpc=remote("vpc"), node=[inside("node")]),
+     node(inventory()), []),
+    ("hub endpoint, node resolver answers public", service(vpc=remote("vpc"), node=[public("node")],
+                                                          tls_results=[tls("10.99.1.20")]),
+     node(inventory()), [("custom_dns_not_forwarding", "critical")]),
+    ("hub endpoint unreachable", service(vpc=remote("vpc"), node=[remote("node")],
+                                         tls_results=[tls("10.99.1.20", **TIMEOUT), tls("10.99.2.20", **TIMEOUT)],
+                                         api_result=api(aws_call.TIMEOUT)),
+     node(inventory()), [("port_blocked", "critical")]),
+    ("hub layout, this name answers public", service(vpc=public("vpc"), node=[public("node")]), node(inventory()),
+     [("endpoint_missing", "critical")]),
+    ("endpoint missing, inventory denied", service(vpc=public("vpc"), node=[public("node")]), node(DENIED),
+     [("endpoint_missing", "critical")]),
+    # gateway endpoints live in route tables
+    ("S3 gateway on another route table", service(id="s3", endpoint_type="Gateway", hostname=S3_HOST,
+                                                  name="com.amazonaws.us-east-1.s3", vpc=public("vpc", S3_HOST),
+                                                  node=[public("node", S3_HOST)],
+                                                  tls_results=[tls("203.0.113.10", **TIMEOUT)]),
+     node(inventory(gateway(route_tables=("rtb-main",)), table=route_table(id="rtb-node"))),
+     [("gateway_route_missing", "critical")]),
+    ("DynamoDB gateway (optional) on another route table",
+     service(id="dynamodb", endpoint_type="Gateway", hostname="dynamodb.us-east-1.amazonaws.com", required=False,
+             name="com.amazonaws.us-east-1.dynamodb", vpc=public("vpc", "dynamodb.us-east-1.amazonaws.com"),
+             node=[public("node", "dynamodb.us-east-1.amazonaws.com")], tls_results=[tls("203.0.113.10", **TIMEOUT)]),
+     node(inventory(gateway("com.amazonaws.us-east-1.dynamodb", route_tables=("rtb-main",)),
+                    table=route_table(id="rtb-node"))), [("gateway_route_missing", "warning")]),
+    ("S3 gateway on the node's route table", service(id="s3", endpoint_type="Gateway", hostname=S3_HOST,
+                                                     name="com.amazonaws.us-east-1.s3", vpc=public("vpc", S3_HOST),
+                                                     node=[public("node", S3_HOST)], tls_results=[tls("203.0.113.10")]),
+     node(inventory(gateway(route_tables=("rtb-node",)),
+                    table=route_table(Route(None, "pl-63a5400a", "vpc-endpoint", "vpce-0gw", "active")))), []),
     ("DNS check crashed: not judged", service(), node(), []),
 ]
 
@@ -110,6 +151,8 @@ NODE_ROWS = [
     ("cluster endpoint no TLS", dict(cluster={"known": True, "url": "https://x.eks", "hostname": "x.eks",
                                              "dns": inside("node", "x.eks"), "tls": [tls(**TIMEOUT)]}),
      ["cluster_endpoint_unreachable"]),
+    ("inventory denied to the node role", dict(inv=DENIED), ["inventory_unavailable"]),
+    ("inventory unreadable for another reason", dict(inv=NO_INVENTORY), []),
     ("cluster endpoint fine", dict(cluster={"known": True, "url": "https://x.eks", "hostname": "x.eks",
                                            "dns": inside("node", "x.eks"), "tls": [tls()]}), []),
 ] + COMPONENT_ROWS
@@ -119,7 +162,7 @@ NODE_ROWS = [
 def test_node_rules(name, fields, expected):
     findings = verdicts.node_findings(node(**fields))
     assert [f.code for f in findings] == expected
-    assert all(f.service is None and f.severity in ("critical", "warning") for f in findings)
+    assert all(f.service is None and f.severity in ("critical", "warning", "info") for f in findings)
 
 
 def test_every_code_has_a_row():
@@ -147,3 +190,76 @@ CLASSIFY = [
 @pytest.mark.parametrize("status,code,message,expect,outcome", CLASSIFY)
 def test_api_outcome_classification(status, code, message, expect, outcome):
     assert aws_call.classify(status, code, message, expect) == outcome
+
+
+def test_hub_port_blocked_fix_names_the_route_and_the_hub_security_group():
+    tgw = Route("10.99.0.0/16", None, "transit-gateway", "tgw-0hub", "active")
+    evidence = service(vpc=remote("vpc"), node=[remote("node")],
+                       tls_results=[tls("10.99.1.20", **TIMEOUT), tls("10.99.2.20", **TIMEOUT)])
+    [finding] = verdicts.service_findings(evidence, node(inventory(table=route_table(tgw))))
+    text = finding.remediation.text + "\n".join(finding.remediation.commands)
+    assert "10.99.0.0/16" in text and "tgw-0hub" in text and "rtb-node" in text and "<HUB-ENDPOINT-SG-ID>" in text
+    assert "create-vpc-endpoint" not in text
+    # no route to the hub in the table: the fix is the route, to the CIDR the operator named
+    [finding] = verdicts.service_findings(evidence, node(inventory(table=route_table()), endpoint_cidrs=("10.99.0.0/16",)))
+    assert any("create-route --region us-east-1 --route-table-id rtb-node --destination-cidr-block 10.99.0.0/16" in c
+               for c in finding.remediation.commands)
+
+
+def test_endpoint_missing_without_inventory_gives_both_fixes():
+    [finding] = verdicts.service_findings(service(vpc=public("vpc"), node=[public("node")]), node(DENIED))
+    commands = "\n".join(finding.remediation.commands)
+    assert "cannot be told apart" in finding.message
+    assert "create-vpc-endpoint" in commands and "--private-dns-enabled" in commands
+    assert "modify-vpc-endpoint --region us-east-1 --vpc-endpoint-id <VPCE-ID> --private-dns-enabled" in commands
+
+
+def test_gateway_route_missing_fix_is_filled_in():
+    evidence = service(id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3",
+                       vpc=public("vpc", S3_HOST), node=[public("node", S3_HOST)],
+                       tls_results=[tls("203.0.113.10", **TIMEOUT)])
+    [finding] = verdicts.service_findings(evidence, node(inventory(gateway(route_tables=("rtb-main",)),
+                                                                   table=route_table(id="rtb-node"))))
+    assert finding.remediation.commands == (
+        "aws ec2 modify-vpc-endpoint --region us-east-1 --vpc-endpoint-id vpce-0gw --add-route-table-ids rtb-node",)
+
+
+def test_inventory_unavailable_holds_the_iam_statement_and_changes_no_status():
+    from vpce_doctor.core.model import severity_status
+
+    [finding] = verdicts.node_findings(node(DENIED, iam_role="eks-node-role"))
+    assert finding.severity == "info" and severity_status(finding.severity) == "ok"
+    command = finding.remediation.commands[0]
+    assert command.startswith("aws iam put-role-policy --role-name eks-node-role ")
+    for action in ("ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices", "ec2:DescribeNetworkInterfaces"):
+        assert action in command and action in finding.remediation.text
+
+
+def test_address_scopes():
+    from vpce_doctor.core.addresses import address_scope
+
+    vpc = ("10.0.0.0/16", "198.19.0.0/16", "2600:1f18:abcd::/56")
+    assert address_scope("198.19.4.5", vpc) == "vpc"  # a secondary block
+    assert address_scope("2600:1f18:abcd::20", vpc) == "vpc"
+    assert address_scope("10.99.1.20", vpc) == "remote"
+    assert address_scope("172.31.0.5", vpc) == "remote" and address_scope("100.100.1.1", vpc) == "remote"
+    assert address_scope("fd12::1", vpc) == "remote"
+    assert address_scope("52.94.1.1", vpc) == "public"
+    assert address_scope("127.172.1.20", vpc, ("127.172.0.0/16",)) == "remote"  # --endpoint-cidr
+
+
+def test_route_table_remote_networks_leave_out_default_routes():
+    table = route_table(Route("0.0.0.0/0", None, "transit-gateway", "tgw-1", "active"),
+                        Route("52.94.0.0/22", None, "peering", "pcx-1", "active"),
+                        Route("10.99.0.0/16", None, "transit-gateway", "tgw-1", "active"))
+    assert table.remote_networks() == ("52.94.0.0/22", "10.99.0.0/16")
+
+
+def test_inventory_denied_by_the_ec2_endpoint_policy_points_at_that_policy():
+    from vpce_doctor.checks.probes.inventory import Inventory
+
+    denied = Inventory(available=False, denied=True, denied_by_endpoint_policy=True,
+                       reason="DescribeVpcEndpoints failed (policy_denied): ... no VPC endpoint policy allows ...")
+    [finding] = verdicts.node_findings(node(denied))
+    assert finding.code == "inventory_unavailable" and "endpoint's policy" in finding.remediation.text
+    assert "put-role-policy" not in "\n".join(finding.remediation.commands)

@@ -41,6 +41,9 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--ca-bundle", dest="ca_bundle", metavar="PATH")
     g.add_argument("--vpc-cidr", dest="vpc_cidrs", metavar="CIDR", action="append",
                    help="VPC CIDR (repeatable; default: from IMDS)")
+    g.add_argument("--endpoint-cidr", dest="endpoint_cidrs", metavar="CIDR", action="append",
+                   help="a private network outside this VPC that holds endpoints, e.g. a hub VPC (repeatable; "
+                        "RFC 1918, 100.64.0.0/10, fc00::/7 and transit-gateway/peering routes count already)")
     g.add_argument("--https-port", dest="https_port", type=int, metavar="PORT",
                    help="endpoint port (443; other values are for simulated VPCs)")
     g.add_argument("--allow-net", dest="allow_net", metavar="CIDR", action="append",
@@ -119,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _flags(args: argparse.Namespace) -> Dict[str, Any]:
     names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
-             "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs",
+             "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs", "endpoint_cidrs",
              "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path", "state_dir",
              "prometheus_dir", "history", "pod_identity_endpoints")
     return {n: getattr(args, n, None) for n in names}

@@ -107,10 +107,18 @@ def load(inputs: Iterable[str]) -> Fleet:
                 "node_findings": [f.get("code") for f in report.get("findings") or [] if not f.get("service")],
                 "services": {s["id"]: (s.get("status"), [f.get("code") for f in s.get("findings") or []])
                              for s in report.get("services") or []},
+                # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
+                "remote": [s["id"] for s in report.get("services") or [] if _answered_remote(s)],
             })
         except (OSError, ValueError, KeyError, TypeError) as exc:
             fleet.skipped.append("%s: %s" % (path, exc.__class__.__name__ if not str(exc) else exc))
     return fleet
+
+
+def _answered_remote(service: Dict[str, Any]) -> bool:
+    lookups = [d for d in (service.get("probes") or {}).get("dns") or []
+               if d.get("resolver_role") == "vpc" and d.get("hostname") == service.get("hostname") and d.get("rdtype") == "A"]
+    return any(a.get("scope") == "remote" for d in lookups for a in d.get("addresses") or [])
 
 
 def _cell_text(bad: int, total: int) -> str:
@@ -134,7 +142,8 @@ def render_text(fleet: Fleet) -> str:
         failing = [s for s, (status, _) in node["services"].items() if status in PROBLEM]
         out.append("  %-20s %-12s %-26s %-8s %s" % (node["instance_id"], node["availability_zone"] or "?",
                                                    node["subnet_id"] or "?", node["status"],
-                                                   ", ".join(failing + node["node_findings"]) or "-"))
+                                                   ", ".join(failing + node["node_findings"]) or "-")
+                   + ("  remote: %s" % ", ".join(node["remote"]) if node.get("remote") else ""))
     for skipped in fleet.skipped:
         out.append("skipped %s" % skipped)
     return "\n".join(out) + "\n"
@@ -157,9 +166,10 @@ def render_html(fleet: Fleet) -> str:
             css = "none" if total == 0 else ("bad" if bad else "good")
             cells.append('<td class="%s" title="%s">%s</td>' % (css, esc(", ".join(codes)), esc(_cell_text(bad, total))))
         rows.append("<tr><th>%s</th>%s</tr>" % (esc(service), "".join(cells)))
-    nodes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+    nodes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
         esc(n["instance_id"]), esc(n["availability_zone"] or "?"), esc(n["subnet_id"] or "?"), esc(n["status"] or "?"),
-        esc(", ".join([s for s, (st, _) in n["services"].items() if st in PROBLEM] + n["node_findings"]) or "-"))
+        esc(", ".join([s for s, (st, _) in n["services"].items() if st in PROBLEM] + n["node_findings"]) or "-"),
+        esc(", ".join(n.get("remote") or []) or "-"))
         for n in sorted(fleet.nodes, key=lambda n: (n["availability_zone"] or "", n["instance_id"])))
     headlines = "".join("<li>%s</li>" % esc(h) for h in fleet.headlines()) or "<li>no service fails on any node</li>"
     return """<!doctype html>
@@ -175,7 +185,7 @@ td.bad{background:#f2dede;font-weight:bold} td.none{color:#999} li{margin:.2em 0
 <table><tr><th>service</th>%s</tr>%s</table>
 <p>Cells: nodes with a problem / nodes in that AZ ("ok N": all N fine). Hover for finding codes.</p>
 <h2>Nodes</h2>
-<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th></tr>%s</table>
+<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th><th>remote (a hub's endpoint)</th></tr>%s</table>
 </body></html>
 """ % (len(fleet.nodes), headlines, head, "".join(rows), nodes)
 

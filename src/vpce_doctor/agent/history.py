@@ -40,7 +40,8 @@ def changes(previous: Optional[Dict[str, Any]], report: Dict[str, Any]) -> List[
     lines = []
     for key, finding in now.items():
         if key not in before:
-            lines.append((ERR if finding.get("severity") == "critical" else WARNING,
+            lines.append((ERR if finding.get("severity") == "critical" else NOTICE if finding.get("severity") == "info"
+                          else WARNING,
                           "finding appeared: %s: %s" % (_label(finding), finding.get("message"))))
     for key, finding in before.items():
         if key not in now:
@@ -51,9 +52,10 @@ def changes(previous: Optional[Dict[str, Any]], report: Dict[str, Any]) -> List[
 def summary(report: Dict[str, Any], state_dir: str) -> Tuple[int, str]:
     findings = report.get("findings") or []
     critical = sum(1 for f in findings if f.get("severity") == "critical")
+    warning = sum(1 for f in findings if f.get("severity") == "warning")
     status = report.get("status", "unknown")
     return STATUS_PRIORITY.get(status, WARNING), "vpce-doctor: %s: %d critical, %d warning across %d services (%.2f s); %s" % (
-        status, critical, len(findings) - critical, len(report.get("services") or []),
+        status, critical, warning, len(report.get("services") or []),
         (report.get("duration_ms") or 0) / 1000.0, os.path.join(state_dir, LAST))
 
 

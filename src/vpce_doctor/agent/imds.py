@@ -24,6 +24,7 @@ class ImdsFacts:
     vpc_cidrs: List[str] = field(default_factory=list)
     local_ipv4: Optional[str] = None
     iam_role: Optional[str] = None
+    cluster_name: Optional[str] = None  # the eks:cluster-name instance tag (only with instance tags in IMDS)
     # the instance role's credentials: handed to the signer, never put in a report
     role_credentials: Optional["RoleCredentials"] = field(default=None, repr=False)
 
@@ -114,9 +115,13 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
         (lambda: client.get(base + "vpc-ipv6-cidr-blocks")) if mac else (lambda: None),
         (lambda: client.get("/latest/meta-data/iam/security-credentials/" + facts.iam_role)) if facts.iam_role
         else (lambda: None),
+        # 404 unless the instance allows tags in metadata; managed node groups tag eks:cluster-name
+        lambda: client.get("/latest/meta-data/tags/instance/eks:cluster-name"),
     ], remaining)
-    errors += [r for r in second if isinstance(r, BaseException)]
-    vpc_id, subnet_id, cidrs, ipv6, role_credentials = [None if isinstance(r, BaseException) else r for r in second]
+    errors += [r for r in second[:-1] if isinstance(r, BaseException)]
+    vpc_id, subnet_id, cidrs, ipv6, role_credentials, cluster = [None if isinstance(r, BaseException) else r
+                                                                 for r in second]
+    facts.cluster_name = (cluster or "").strip() or None
     try:
         if document:
             data = json.loads(document)

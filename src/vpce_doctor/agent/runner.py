@@ -17,7 +17,7 @@ from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
 from ..checks.context import CheckContext
 from ..checks.remediation import Where
 from .discovery import discover, needed_by_running
-from ..core.model import (STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
+from ..core.model import (INFO, STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
                     severity_status, worst_status)
 from .redact import Redactor
 from ..core.settings import Settings
@@ -137,7 +137,10 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
         pod_identity=_evidence(results, "pod_identity", None),
         api_results=[r.evidence for r in results if r.check == "api" and r.ok and r.evidence is not None],
         clock_tolerance=settings.clock_tolerance,
+        endpoint_cidrs=facts.endpoint_cidrs,
+        iam_role=(facts.imds or {}).get("iam_role"),
     )
+    running = {c.get("name") for c in facts.components}
     by_id = {c.id: c for c in checks}
     service_reports = []
     all_findings: List[Finding] = []
@@ -147,12 +150,15 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
         evidence = verdicts.ServiceEvidence(
             id=spec.id, endpoint_type=spec.endpoint_type, endpoint_service_name=_service_name(ctx, node, spec),
             hostname=hostnames[0] if hostnames else "", required=spec.always_required or bool(needed.get(spec.id)),
-            dns=_evidence(own, "dns", spec.id), tls=_evidence(own, "tls", spec.id), api=_evidence(own, "api", spec.id))
+            dns=_evidence(own, "dns", spec.id), tls=_evidence(own, "tls", spec.id), api=_evidence(own, "api", spec.id),
+            action_needed_by=tuple(c for c in spec.probe.get("action_needed_by", ()) if c in running))
         judged, judge_errors = _outside_findings(by_id, own, facts, spec)
         own = own + judge_errors
         findings = verdicts.service_findings(evidence, node) + judged
         failed = [r for r in own if not r.ok]
-        status = worst_status([severity_status(f.severity) for f in findings]) if findings else (
+        # info findings never set the status: a service with only those is ok (or unknown if a check failed)
+        serious = [f for f in findings if f.severity != INFO]
+        status = worst_status([severity_status(f.severity) for f in serious]) if serious else (
             STATUS_UNKNOWN if failed else STATUS_OK)
         all_findings += findings
         service_reports.append(ServiceReport(
@@ -160,7 +166,7 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
             endpoint_type=spec.endpoint_type, required=evidence.required,
             required_by=(["always"] if spec.always_required else []) + list(needed.get(spec.id, [])),
             status=status, findings=findings,
-            probes={"dns": list(evidence.dns or []), "tls": list(evidence.tls or []), "api": evidence.api or {}},
+            probes=_probes(evidence, spec, node),
             checks=own))
     node_results = [r for r in results if r.service is None]
     judged, judge_errors = _outside_findings(by_id, node_results, facts, None)
@@ -172,6 +178,17 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
     return Report(tool_version=__version__, generated_at=generated_at, duration_ms=duration_ms,
                   status=worst_status(statuses), node=facts, findings=all_findings, services=service_reports,
                   node_checks={r.check: r.evidence for r in node_results if r.ok}, node_check_results=node_results)
+
+
+def _probes(evidence, spec: ServiceSpec, node) -> Dict[str, Any]:
+    probes: Dict[str, Any] = {"dns": list(evidence.dns or []), "tls": list(evidence.tls or []), "api": evidence.api or {}}
+    table = node.route_table
+    if spec.endpoint_type == "Gateway" and table is not None:
+        # a gateway endpoint is a route: the node subnet's table and its prefix-list routes are the evidence
+        probes["route"] = {"route_table_id": table.id, "main": table.main,
+                           "gateway_routes": [{"prefix_list_id": r.prefix_list_id, "endpoint_id": r.target_id,
+                                               "state": r.state} for r in table.gateway_routes()]}
+    return probes
 
 
 def _service_name(ctx: CheckContext, node, spec: ServiceSpec) -> str:

@@ -11,7 +11,8 @@ class ApiCheck:
 
     def run(self, ctx, service) -> aws_call.ApiResult:
         hostname = ctx.hostnames(service)[0]
-        operation = service.probe["operation"]
+        operation = service.probe_for({"instance_id": ctx.facts.instance_id,
+                                       "cluster_name": ctx.facts.cluster_name})["operation"]
         if ctx.settings.no_api:
             return aws_call.ApiResult(operation=operation, outcome=aws_call.SKIPPED, hostname=hostname,
                                       message="--no-api")
@@ -20,5 +21,7 @@ class ApiCheck:
             return aws_call.ApiResult(operation=operation, outcome=aws_call.SKIPPED, hostname=hostname,
                                       message="%s does not resolve from the node" % hostname)
         credentials = ctx.credentials() if service.probe["kind"] == "aws" else None
-        return aws_call.call(service.probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
+        # the node's own instance and cluster: what the AWS-managed node policies let it describe
+        probe = service.probe_for({"instance_id": ctx.facts.instance_id, "cluster_name": ctx.facts.cluster_name})
+        return aws_call.call(probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
                              credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+from urllib.parse import quote
 
 READ_ONLY_OPERATION = re.compile(r"^(Describe|Get|List)[A-Z]")
 
@@ -30,12 +31,27 @@ class ServiceSpec:
     required_by: Tuple[str, ...]
     always_required: bool
     probe: Dict[str, Any]
+    # partition id -> endpoint service name template, where it is not com.amazonaws.{region}.{id}
+    service_name_templates: Tuple[Tuple[str, str], ...] = ()
 
     def endpoint_service_name(self, region: str, partition: Partition) -> str:
-        prefix = "com.amazonaws"
-        if partition.id == "aws-cn" and self.id not in _catalogue_data()["cn_plain_prefix"]:
-            prefix = "cn.com.amazonaws"
-        return "%s.%s.%s" % (prefix, region, self.id)
+        template = dict(self.service_name_templates).get(partition.id, "com.amazonaws.{region}.%s" % self.id)
+        return template.format(region=region)
+
+    def probe_for(self, facts: Dict[str, Optional[str]]) -> Dict[str, Any]:
+        """The probe for this node: `with_facts` replaces the probe's own keys when every {fact} it
+        names is known (the node's own instance id, its cluster's name), else the probe stands as is."""
+        probe = {k: v for k, v in self.probe.items() if k != "with_facts"}
+        overrides = self.probe.get("with_facts")
+        if not overrides:
+            return probe
+        known = {k: v for k, v in facts.items() if v}
+        try:
+            filled = _fill(overrides, known)
+        except KeyError:
+            return probe
+        probe.update(filled)
+        return probe
 
     def hostnames(self, region: str, partition: Partition, account: Optional[str]) -> List[str]:
         names = []
@@ -53,6 +69,15 @@ class ServiceSpec:
         return names
 
 
+def _fill(value: Any, facts: Dict[str, str]) -> Any:
+    """{fact} placeholders in strings, nested; KeyError when a fact is unknown."""
+    if isinstance(value, dict):
+        return {k: _fill(v, facts) for k, v in value.items()}
+    if isinstance(value, str):
+        return re.sub(r"\{(\w+)\}", lambda m: quote(facts[m.group(1)], safe=""), value)
+    return value
+
+
 @lru_cache(maxsize=1)
 def _catalogue_data() -> Dict[str, Any]:
     text = resources.files("vpce_doctor.checks").joinpath("catalogue.json").read_text("utf-8")
@@ -64,7 +89,8 @@ def load_catalogue() -> Tuple[ServiceSpec, ...]:
     specs = []
     for entry in _catalogue_data()["services"]:
         probe = entry["probe"]
-        if not READ_ONLY_OPERATION.match(probe["operation"]):
+        operations = [probe["operation"], probe.get("with_facts", {}).get("operation", probe["operation"])]
+        if not all(READ_ONLY_OPERATION.match(o) for o in operations):
             raise ValueError("catalogue probe for %s is not read-only: %s" % (entry["id"], probe["operation"]))
         specs.append(
             ServiceSpec(
@@ -74,6 +100,7 @@ def load_catalogue() -> Tuple[ServiceSpec, ...]:
                 required_by=tuple(entry["required_by"]),
                 always_required=bool(entry["always_required"]),
                 probe=probe,
+                service_name_templates=tuple(sorted((entry.get("endpoint_service_names") or {}).items())),
             )
         )
     return tuple(specs)

@@ -136,13 +136,13 @@ class CheckContext:
         return self.memo.get(
             ("dns", hostname, server, rdtype),
             lambda: dns_probe.lookup(hostname, rdtype, server, role, self.step_timeout(),
-                                     self.facts.vpc_cidrs, self.guard),
+                                     self.facts.vpc_cidrs, self.guard, self.facts.endpoint_cidrs),
         )
 
     def vpc_addresses(self, hostname: str) -> List[str]:
-        """In-VPC IPv4 addresses the VPC resolver gives for hostname."""
+        """Endpoint IPv4 addresses (in this VPC, or private in a hub) the VPC resolver gives for hostname."""
         role, server = self.resolvers[0]
-        return [a.address for a in self.dns(hostname, role, server).addresses if a.in_vpc]
+        return [a.address for a in self.dns(hostname, role, server).addresses if a.scope != dns_probe.SCOPE_PUBLIC]
 
     def node_addresses(self, hostname: str) -> List[str]:
         """The IPv4 addresses the node itself would use: its first resolver that answers."""
@@ -166,6 +166,12 @@ class CheckContext:
         from .probes import inventory
 
         return self.memo.get("inventory", lambda: inventory.collect(self, self._ec2_hostname()))
+
+    def route_table(self) -> Any:
+        """The node subnet's route table (its explicit association, else the VPC's main one), once per run."""
+        from .probes import route_table
+
+        return self.memo.get("route_table", lambda: route_table.collect(self, self._ec2_hostname()))
 
     def real_service_names(self) -> Dict[str, str]:
         from .probes import inventory

@@ -78,27 +78,32 @@ def _security_group_commands(where: Where) -> List[str]:
     return commands
 
 
+def _find_route_table(where: Where) -> str:
+    return ("aws ec2 describe-route-tables --region %s --filters Name=association.subnet-id,Values=%s "
+            "--query 'RouteTables[].RouteTableId' --output text" % (q(where.region), q(_subnet(where))))
+
+
 def endpoint_missing(where: Where, service_id: str, service_name: str, endpoint_type: str,
                      existing_gateway: Optional[str] = None, route_table_id: Optional[str] = None,
                      subnet_ids: Optional[Sequence[str]] = None) -> Remediation:
     """route_table_id and subnet_ids fill the placeholders when the caller knows them (preflight)."""
     table = route_table_id or "<RTB-ID>"
     if endpoint_type == "Gateway":
-        find = ("aws ec2 describe-route-tables --region %s --filters Name=association.subnet-id,Values=%s "
-                "--query 'RouteTables[].RouteTableId' --output text" % (where.region, _subnet(where)))
+        find = () if route_table_id else (_find_route_table(where),)  # a known table needs no look-up
         if existing_gateway:
             return Remediation(
                 text="Gateway endpoint %s exists but the route table of subnet %s does not send %s traffic to it. "
                      "Associate the subnet's route table with the endpoint." % (existing_gateway, _subnet(where), service_id),
-                commands=(find, "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids %s"
-                          % (where.region, existing_gateway, table)),
+                commands=find + ("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids %s"
+                                 % (q(where.region), q(existing_gateway), q(table)),),
                 actions=(FixAction("associate_route_table", {"region": where.region, "vpc_endpoint_id": existing_gateway,
                                                              "route_table_id": table}),))
         return Remediation(
             text="Create a gateway endpoint for %s and associate it with the route table of subnet %s "
                  "(gateway endpoints are free and need no DNS change)." % (service_id, _subnet(where)),
-            commands=(find, "aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Gateway "
-                            "--service-name %s --route-table-ids %s" % (where.region, _vpc(where), service_name, table)),
+            commands=find + ("aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Gateway "
+                             "--service-name %s --route-table-ids %s"
+                             % (q(where.region), q(_vpc(where)), q(service_name), q(table)),),
             actions=(FixAction("create_gateway_endpoint", {"region": where.region, "vpc_id": _vpc(where), "service_id": service_id,
                                                            "service_name": service_name, "route_table_ids": [table]}),))
     subnets = list(subnet_ids or [_subnet(where)])
@@ -336,3 +341,81 @@ def pod_identity_agent_unreachable(where: Where, urls: Sequence[str]) -> Remedia
             "ip addr show dev pod-id-link0",
             "sudo ss -ltnp 'sport = :80'",
         ) + tuple("curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 2 %s/" % q(u) for u in urls))
+
+
+def endpoint_missing_or_private_dns_off(where: Where, service_id: str, service_name: str) -> Remediation:
+    """No inventory: the name answers public either because there is no endpoint or because the
+    existing one has private DNS off. The first command tells which; both fixes follow."""
+    create = endpoint_missing(where, service_id, service_name, "Interface")
+    return Remediation(
+        text="Find out whether an endpoint for %s exists in %s (first command; the node role may not run it). "
+             "If none: create an interface endpoint with private DNS enabled, in the node's subnet, with a security "
+             "group that allows TCP 443 from the VPC. If one exists: turn its private DNS on."
+             % (service_name, _vpc(where)),
+        commands=("aws ec2 describe-vpc-endpoints --region %s --filters Name=vpc-id,Values=%s "
+                  "Name=service-name,Values=%s --query 'VpcEndpoints[].[VpcEndpointId,PrivateDnsEnabled]' --output text"
+                  % (q(where.region), q(_vpc(where)), q(service_name)),)
+        + create.commands
+        + ("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id <VPCE-ID> --private-dns-enabled" % q(where.region),))
+
+
+def gateway_route_missing(where: Where, service_id: str, endpoint_id: str, route_table_id: Optional[str]) -> Remediation:
+    table = route_table_id or "<RTB-ID>"
+    commands = () if route_table_id else (_find_route_table(where),)
+    return Remediation(
+        text="Gateway endpoint %s exists but subnet %s's route table %s does not send %s traffic to it "
+             "(new subnets and route tables are easily forgotten). Add the route table to the endpoint."
+             % (endpoint_id, _subnet(where), table, service_id),
+        commands=commands + ("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids %s"
+                             % (q(where.region), q(endpoint_id), q(table)),))
+
+
+def remote_port_blocked(where: Where, service_id: str, service_name: str, addresses: Sequence[str], hub_cidr: str,
+                        route_table_id: Optional[str], route: Optional[Tuple[str, Optional[str]]]) -> Remediation:
+    """Centralised endpoints: the shared private zone answers with the hub's endpoint, 443 does not get there."""
+    table = route_table_id or "<RTB-ID>"
+    if route is not None:
+        kind, target = route
+        path = "route table %s sends %s to %s %s" % (table, hub_cidr, kind.replace("-", " "), target)
+        route_commands = ["aws ec2 describe-route-tables --region %s --route-table-ids %s" % (q(where.region), q(table))]
+        if kind == "transit-gateway":
+            route_commands.append("aws ec2 search-transit-gateway-routes --region %s --transit-gateway-route-table-id "
+                                  "<TGW-RTB-ID> --filters Name=route-search.exact-match,Values=%s"
+                                  % (q(where.region), q(hub_cidr)))
+    else:
+        path = "route table %s has no transit gateway or peering route for %s" % (table, hub_cidr)
+        route_commands = ["aws ec2 create-route --region %s --route-table-id %s --destination-cidr-block %s "
+                          "--transit-gateway-id <TGW-ID>" % (q(where.region), q(table), q(hub_cidr))]
+    sg_commands = ["aws ec2 describe-vpc-endpoints --region %s --filters Name=service-name,Values=%s "
+                   "--query 'VpcEndpoints[].[VpcEndpointId,VpcId,Groups]'   # in the hub account"
+                   % (q(where.region), q(service_name))]
+    sg_commands += ["aws ec2 authorize-security-group-ingress --region %s --group-id <HUB-ENDPOINT-SG-ID> --protocol tcp "
+                    "--port 443 --cidr %s   # in the hub account" % (q(where.region), q(cidr)) for cidr in _cidrs(where)]
+    return Remediation(
+        text="%s is answered by a hub VPC's endpoint (%s, in %s), but TCP 443 does not get there; creating an "
+             "endpoint here is not the fix. Check the path: %s (and the transit gateway route table or the peering's "
+             "routes back to %s), then the hub endpoint's security group, which must allow TCP 443 from this VPC, "
+             "and the NACLs on both sides." % (service_id, ", ".join(addresses), hub_cidr, path, ", ".join(_cidrs(where))),
+        commands=tuple(route_commands + sg_commands))
+
+
+def inventory_unavailable(where: Where, role: Optional[str], route_tables_denied: bool,
+                          by_endpoint_policy: bool = False) -> Remediation:
+    actions = ["ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices", "ec2:DescribeNetworkInterfaces"]
+    if route_tables_denied:
+        actions.append("ec2:DescribeRouteTables")
+    statement = ('{"Version":"2012-10-17","Statement":[{"Sid":"VpceDoctorInventory","Effect":"Allow","Action":[%s],'
+                 '"Resource":"*"}]}' % ",".join('"%s"' % a for a in actions))
+    if by_endpoint_policy:
+        return Remediation(
+            text="The ec2 endpoint's policy denies %s. To let vpce-doctor name endpoints, their AZs and security "
+                 "groups, allow these read-only actions for the node role in that endpoint's policy." % ", ".join(actions),
+            commands=("aws ec2 describe-vpc-endpoints --region %s --filters Name=vpc-id,Values=%s "
+                      "Name=service-name,Values=<EC2-ENDPOINT-SERVICE-NAME> --query 'VpcEndpoints[].PolicyDocument'"
+                      % (q(where.region), q(_vpc(where))),))
+    return Remediation(
+        text="The AWS-managed node policies do not grant %s. To let vpce-doctor name endpoints, their AZs and "
+             "security groups, add this read-only statement to the node role (or run vpce-doctor with a role "
+             "that has it): %s" % (", ".join(actions), statement),
+        commands=("aws iam put-role-policy --role-name %s --policy-name vpce-doctor-inventory --policy-document %s"
+                  % (q(role or "<NODE-ROLE-NAME>"), q(statement)),))

@@ -6,39 +6,47 @@ failures it explains stay as its evidence instead of becoming findings of their 
 | evidence                                                        | code                      |
 |-----------------------------------------------------------------|---------------------------|
 | VPC resolver times out / SERVFAIL / REFUSED                     | dns_failure               |
-| VPC resolver answers outside the VPC, an endpoint exists        | private_dns_disabled      |
-| VPC resolver answers outside the VPC, no endpoint (or no inventory) | endpoint_missing      |
+| VPC resolver answers public, an endpoint exists                 | private_dns_disabled      |
+| VPC resolver answers public, no endpoint (or no inventory)      | endpoint_missing          |
+| (gateway: the endpoint exists, not on the subnet's route table) | gateway_route_missing     |
 | (gateway: S3 public addresses do not connect on 443)           | endpoint_missing          |
 | a node resolver fails                                           | dns_failure               |
 | a node resolver answers NXDOMAIN / NODATA                       | dns_record_missing        |
-| a node resolver answers outside the VPC                         | custom_dns_not_forwarding |
-| TCP 443 to endpoint addresses times out / is refused            | port_blocked              |
+| a node resolver answers public                                  | custom_dns_not_forwarding |
+| TCP 443 to endpoint addresses (this VPC's or a hub's) fails     | port_blocked              |
 | TLS handshake or certificate fails                              | tls_failure               |
 | API: "... VPC endpoint policy ..." denial                       | policy_denied             |
-| API: AccessDenied from an identity policy                       | iam_denied                |
+| API: AccessDenied from an identity policy                       | iam_denied (info unless a running component needs the action) |
 | endpoint has no ENI in the node's AZ                            | endpoint_az_missing       |
 
+Addresses are vpc (this VPC's CIDR blocks), remote (private elsewhere: a hub VPC reached over a
+transit gateway or peering) or public (core/addresses.py). A remote answer that takes TLS is a
+working centralised endpoint, not a finding.
+
 Node level: clock_skew, no_credentials, proxy_bypass_missing, imds_unreachable,
-cluster_endpoint_unreachable; and what running components need (verdicts_components.py):
-no_privatelink_service, sts_global_endpoint, pod_identity_agent_unreachable.
+cluster_endpoint_unreachable, inventory_unavailable (info); and what running components need
+(verdicts_components.py): no_privatelink_service, sts_global_endpoint, pod_identity_agent_unreachable.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..core.model import CRITICAL, WARNING, Finding
+from ..core.addresses import SCOPE_REMOTE, containing_network
+from ..core.model import CRITICAL, INFO, WARNING, Finding
 from . import remediation as fix
 from . import verdicts_components
 from .probes import aws_call
 from .probes import dns as dns_probe
 from .probes.inventory import Endpoint, Inventory
+from .probes.route_table import RouteTable
 from .probes.tls import CONNECT, TlsResult
 
 CODES = (
     "endpoint_missing", "private_dns_disabled", "custom_dns_not_forwarding", "dns_record_missing",
     "dns_failure", "port_blocked", "tls_failure", "policy_denied", "iam_denied", "endpoint_az_missing",
     "clock_skew", "no_credentials", "proxy_bypass_missing", "imds_unreachable", "cluster_endpoint_unreachable",
+    "gateway_route_missing", "inventory_unavailable",
 ) + verdicts_components.CODES
 
 
@@ -52,6 +60,8 @@ class ServiceEvidence:
     dns: Optional[Sequence[dns_probe.DnsLookup]]  # None: the check did not produce evidence
     tls: Optional[Sequence[TlsResult]]
     api: Optional[aws_call.ApiResult]
+    # running components that call the API probe's own action with the node role
+    action_needed_by: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,13 @@ class NodeEvidence:
     pod_identity: Optional[Dict[str, Any]] = None  # checks/pod_identity.py
     api_results: Sequence[aws_call.ApiResult] = field(default_factory=tuple)
     clock_tolerance: float = 60.0
+    endpoint_cidrs: Sequence[str] = ()  # --endpoint-cidr: where a hub's endpoints are
+    iam_role: Optional[str] = None  # the instance profile's role (IMDS), for IAM fixes
+
+    @property
+    def route_table(self) -> Optional[RouteTable]:
+        table = self.inventory.route_table if self.inventory is not None else None
+        return table if table is not None and table.available else None
 
 
 def _finding(code, severity, service, message, remedy, evidence=()) -> Finding:
@@ -109,9 +126,9 @@ def service_findings(ev: ServiceEvidence, node: NodeEvidence) -> List[Finding]:
                          "VPC resolver %s gave %s for %s" % (vpc.server, vpc.status.upper(), ev.hostname),
                          fix.dns_failure(ev.hostname, vpc.server, vpc.status),
                          ["%s %s" % (e.server, e.error) for e in vpc.errors] + _symptoms(ev))]
-    if not vpc.any_in_vpc:
-        if ev.endpoint_type == "Gateway":
-            return _gateway_findings(ev, node, endpoint)
+    if ev.endpoint_type == "Gateway" and not vpc.any_private:
+        return _gateway_findings(ev, node, inventory)
+    if not vpc.any_private:
         return [_outside_vpc_finding(ev, node, vpc, endpoint, inventory)]
     node_dns = _node_dns_findings(ev, node, endpoint)
     if node_dns:
@@ -138,29 +155,60 @@ def _outside_vpc_finding(ev, node, vpc, endpoint: Optional[Endpoint], inventory)
             "endpoint %s for %s exists %s, but %s resolves outside the VPC (%s)"
             % (endpoint.id, ev.endpoint_service_name, state, ev.hostname, _addresses(vpc)),
             fix.private_dns_disabled(node.where, endpoint.id, endpoint.private_dns_enabled), evidence)
-    why = ("no endpoint for %s in %s" % (ev.endpoint_service_name, node.where.vpc_id) if inventory
-           else "no endpoint found (inventory not readable: %s)"
-           % (node.inventory.reason if node.inventory is not None else "the inventory check did not finish"))
+    severity = CRITICAL if ev.required else WARNING
+    if inventory:
+        return _finding(
+            "endpoint_missing", severity, ev.id,
+            "%s resolves outside the VPC (%s): no endpoint for %s in %s, and no shared private zone answers it "
+            "with a hub's address" % (ev.hostname, _addresses(vpc), ev.endpoint_service_name, node.where.vpc_id),
+            fix.endpoint_missing(node.where, ev.id, ev.endpoint_service_name, ev.endpoint_type), evidence)
+    # Without the inventory a missing endpoint and one whose private DNS is off look the same.
+    reason = node.inventory.reason if node.inventory is not None else "the inventory check did not finish"
     return _finding(
-        "endpoint_missing", CRITICAL if ev.required else WARNING, ev.id,
-        "%s resolves outside the VPC (%s): %s" % (ev.hostname, _addresses(vpc), why),
-        fix.endpoint_missing(node.where, ev.id, ev.endpoint_service_name, ev.endpoint_type), evidence)
+        "endpoint_missing", severity, ev.id,
+        "%s resolves to public addresses (%s): either no endpoint for %s exists, or one exists with private DNS off "
+        "(the endpoint inventory is not readable, so the two cannot be told apart: %s)"
+        % (ev.hostname, _addresses(vpc), ev.endpoint_service_name, reason),
+        fix.endpoint_missing_or_private_dns_off(node.where, ev.id, ev.endpoint_service_name), evidence)
 
 
-def _gateway_findings(ev, node, endpoint) -> List[Finding]:
-    """S3 through a gateway endpoint: public names and public addresses are right; what
-    matters is whether 443 to them connects (the route table sends it to the endpoint)."""
+def _gateway_findings(ev, node, inventory) -> List[Finding]:
+    """S3 (DynamoDB) through a gateway endpoint: public names and public addresses are right;
+    what matters is that the node subnet's route table sends them to the endpoint."""
+    endpoints = inventory.endpoints_for(ev.endpoint_service_name) if inventory else []
+    table = node.route_table
+    severity = CRITICAL if ev.required else WARNING
     tls = list(ev.tls or ())
-    if tls and not any(t.phase != CONNECT for t in tls):
+    no_connect = bool(tls) and not any(t.phase != CONNECT for t in tls)
+    on_table = [e for e in endpoints if table is not None and (table.id in e.route_table_ids or table.routes_to(e.id))]
+    if endpoints and not on_table and (table is not None or no_connect):
+        endpoint = endpoints[0]
+        where_table = ("route table %s%s" % (table.id, " (the VPC's main table)" if table.main else "")
+                       if table is not None else "this subnet's route table (not readable)")
         return [_finding(
-            "endpoint_missing", CRITICAL if ev.required else WARNING, ev.id,
+            "gateway_route_missing", severity, ev.id,
+            "gateway endpoint %s for %s exists but is not on %s of subnet %s (it is on %s): %s traffic from this "
+            "node does not reach it" % (endpoint.id, ev.endpoint_service_name, where_table, node.where.subnet_id,
+                                        ", ".join(endpoint.route_table_ids) or "no route table", ev.id),
+            fix.gateway_route_missing(node.where, ev.id, endpoint.id, table.id if table is not None else None),
+            _route_evidence(table) + _symptoms(ev))]
+    if no_connect:
+        return [_finding(
+            "endpoint_missing", severity, ev.id,
             "%s resolves to public addresses (as it should with a gateway endpoint) but TCP 443 to them does not "
-            "connect: %s" % (ev.hostname, "no gateway endpoint routes this subnet's S3 traffic" if endpoint is None
-                             else "gateway endpoint %s is not in this subnet's route table" % endpoint.id),
+            "connect: no gateway endpoint routes this subnet's %s traffic" % (ev.hostname, ev.id),
             fix.endpoint_missing(node.where, ev.id, ev.endpoint_service_name, "Gateway",
-                                 existing_gateway=endpoint.id if endpoint is not None else None),
-            _symptoms(ev))]
+                                 route_table_id=table.id if table is not None else None),
+            _route_evidence(table) + _symptoms(ev))]
+    endpoint = on_table[0] if on_table else (endpoints[0] if endpoints else None)
     return _tls_findings(ev, node, endpoint) + _api_findings(ev, node, endpoint)
+
+
+def _route_evidence(table: Optional[RouteTable]) -> List[str]:
+    if table is None:
+        return []
+    routes = ["%s -> %s" % (r.prefix_list_id or r.destination, r.target_id) for r in table.gateway_routes()]
+    return ["route table %s gateway routes: %s" % (table.id, ", ".join(routes) or "none")]
 
 
 def _node_dns_findings(ev, node, endpoint) -> List[Finding]:
@@ -184,7 +232,7 @@ def _node_dns_findings(ev, node, endpoint) -> List[Finding]:
                 % (lookup.server, lookup.status.upper(), ev.hostname),
                 fix.custom_dns(node.where, ev.hostname, lookup.server, endpoint_id, dns_entries, missing_record=True),
                 evidence))
-        elif lookup.any_outside_vpc and not lookup.any_in_vpc:
+        elif lookup.all_public:
             findings.append(_finding(
                 "custom_dns_not_forwarding", CRITICAL, ev.id,
                 "node resolver %s answers %s outside the VPC (%s) where the VPC resolver answers the endpoint"
@@ -202,13 +250,21 @@ def _tls_findings(ev, node, endpoint) -> List[Finding]:
     blocked = [t for t in tls if not t.ok and t.phase == CONNECT]
     if blocked:
         every = len(blocked) == len(tls)
+        remote = _remote_addresses(ev)
+        hub = [t.address for t in blocked if t.address in remote]
+        if hub and len(hub) == len(blocked):
+            remedy = _remote_port_blocked_fix(ev, node, hub)
+            where = " (a hub VPC's endpoint, answered through a shared private zone)"
+        else:
+            remedy = fix.port_blocked(node.where, ev.id, [t.address for t in blocked],
+                                      endpoint.security_group_ids if endpoint is not None else ())
+            where = ""
         findings.append(_finding(
             "port_blocked", CRITICAL if every else WARNING, ev.id,
-            "TCP 443 to %s of %d %s address(es) does not connect (%s)"
-            % ("all" if every else "%d" % len(blocked), len(tls), ev.id, ", ".join(
+            "TCP 443 to %s of %d %s address(es)%s does not connect (%s)"
+            % ("all" if every else "%d" % len(blocked), len(tls), ev.id, where, ", ".join(
                 "%s %s" % (t.address, t.error_kind) for t in blocked)),
-            fix.port_blocked(node.where, ev.id, [t.address for t in blocked],
-                             endpoint.security_group_ids if endpoint is not None else ()),
+            remedy,
             ["tls %s: %s" % (t.address, t.error) for t in blocked] + (_api_symptom(ev) if every else [])))
     broken = [t for t in tls if not t.ok and t.phase != CONNECT]
     if broken:
@@ -219,6 +275,22 @@ def _tls_findings(ev, node, endpoint) -> List[Finding]:
             fix.tls_failure(ev.hostname, first.address, first.port, first.error or first.phase),
             ["%s %s" % (t.address, t.error) for t in broken]))
     return findings
+
+
+def _remote_addresses(ev: ServiceEvidence) -> set:
+    return {a.address for d in ev.dns or () for a in d.addresses if a.scope == SCOPE_REMOTE}
+
+
+def _remote_port_blocked_fix(ev, node, addresses: List[str]):
+    """The hub's endpoint answers the name, but 443 does not get there: the spoke's route to the
+    hub CIDR (transit gateway or peering), the hub endpoint's security group, or NACLs."""
+    table = node.route_table
+    route = table.route_for(lambda cidr: any(containing_network(a, [cidr]) for a in addresses)) if table else None
+    hub_cidr = (route.destination if route is not None
+                else containing_network(addresses[0], node.endpoint_cidrs) or "<HUB-CIDR>")
+    return fix.remote_port_blocked(node.where, ev.id, ev.endpoint_service_name, addresses, hub_cidr,
+                                   table.id if table is not None else None,
+                                   (route.target, route.target_id) if route is not None else None)
 
 
 def _api_findings(ev, node, endpoint) -> List[Finding]:
@@ -232,8 +304,13 @@ def _api_findings(ev, node, endpoint) -> List[Finding]:
                          "%s through the endpoint is denied by a VPC endpoint policy (%s)" % (api.operation, detail),
                          fix.policy_denied(node.where, ev.id, endpoint_id, api.operation), [detail])]
     if api.outcome == aws_call.IAM_DENIED:
-        return [_finding("iam_denied", WARNING, ev.id,
-                         "%s reached AWS through the endpoint but the node's identity is denied (%s)" % (api.operation, detail),
+        # The denial came back from AWS through the endpoint: the path is proven. It matters only
+        # when a running component needs that very action with the node role.
+        needed = list(ev.action_needed_by)
+        return [_finding("iam_denied", WARNING if needed else INFO, ev.id,
+                         "%s reached AWS through the endpoint but the node's identity is denied (%s)%s"
+                         % (api.operation, detail, "; %s needs this action" % ", ".join(needed) if needed
+                            else "; the denial itself proves the network path and the endpoint"),
                          fix.iam_denied(node.where, ev.id, api.operation), [detail])]
     return []
 
@@ -264,8 +341,23 @@ def node_findings(node: NodeEvidence) -> List[Finding]:
                 % (entry["component"], entry["https_proxy"], entry.get("no_proxy") or "unset", ", ".join(entry["missing"])),
                 fix.proxy_bypass_missing(where, entry["component"], entry["missing"], entry.get("no_proxy"))))
     findings += _cluster_findings(node)
+    findings += _inventory_findings(node)
     findings += verdicts_components.component_findings(node.no_privatelink, node.sts_global, node.pod_identity, where)
     return findings
+
+
+def _inventory_findings(node: NodeEvidence) -> List[Finding]:
+    inventory = node.inventory
+    if inventory is None or inventory.available or not inventory.denied:
+        return []
+    table = inventory.route_table
+    route_table_denied = table is not None and table.denied
+    return [_finding(
+        "inventory_unavailable", INFO, None,
+        "the endpoint inventory is not readable (%s): DNS, TLS, API and route checks still ran, but a missing "
+        "endpoint cannot be told apart from one with private DNS off, nor an endpoint's AZs and security groups "
+        "named" % inventory.reason,
+        fix.inventory_unavailable(node.where, node.iam_role, route_table_denied, inventory.denied_by_endpoint_policy))]
 
 
 def _clock_findings(node: NodeEvidence) -> List[Finding]:
@@ -292,7 +384,7 @@ def _cluster_findings(node: NodeEvidence) -> List[Finding]:
     reason = None
     if lookup.failed or not lookup.addresses:
         reason = "%s gives %s" % (cluster["hostname"], lookup.status.upper())
-    elif not lookup.any_in_vpc:
+    elif not lookup.any_private:
         reason = "%s resolves outside the VPC (%s): private endpoint access is off" % (cluster["hostname"], _addresses(lookup))
     elif tls and not any(t.ok for t in tls):
         reason = "no TLS on 443: %s" % tls[0].error

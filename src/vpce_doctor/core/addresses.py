@@ -52,6 +52,35 @@ def in_networks(ip: str, cidrs: Iterable[str]) -> bool:
     return False
 
 
+# Address scopes (part of the JSON interface): where a DNS answer points.
+SCOPE_VPC = "vpc"  # one of this VPC's own CIDR blocks (primary or secondary, IPv4 or IPv6)
+SCOPE_REMOTE = "remote"  # private, but elsewhere: a hub VPC over a transit gateway or peering
+SCOPE_PUBLIC = "public"
+# Private address space outside the VPC: RFC 1918, shared address space (RFC 6598), unique-local IPv6.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+
+
+def address_scope(ip: str, vpc_cidrs: Iterable[str], remote_cidrs: Iterable[str] = ()) -> str:
+    """vpc, remote or public. The VPC's own blocks win; then private ranges and the CIDRs the
+    operator (--endpoint-cidr) or the route table (transit gateway / peering routes) name."""
+    if in_networks(ip, vpc_cidrs):
+        return SCOPE_VPC
+    if in_networks(ip, PRIVATE_RANGES) or in_networks(ip, remote_cidrs):
+        return SCOPE_REMOTE
+    return SCOPE_PUBLIC
+
+
+def containing_network(ip: str, cidrs: Iterable[str]) -> Optional[str]:
+    """The most specific of cidrs that holds ip, or None."""
+    best = None
+    for cidr in cidrs:
+        if in_networks(ip, [cidr]):
+            prefix = ipaddress.ip_network(cidr, strict=False).prefixlen
+            if best is None or prefix > best[0]:
+                best = (prefix, cidr)
+    return best[1] if best else None
+
+
 class NetworkGuard:
     """Refuses traffic to any address outside the allowed networks (when any are set).
 

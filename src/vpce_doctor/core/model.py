@@ -14,6 +14,8 @@ SCHEMA_VERSION = 1
 # Severity and status words are part of the JSON interface.
 CRITICAL = "critical"
 WARNING = "warning"
+# Worth knowing, nothing to fix for the node to work: never changes the status or the exit code.
+INFO = "info"
 
 STATUS_OK = "ok"
 STATUS_WARN = "warn"
@@ -30,6 +32,8 @@ def worst_status(statuses: "List[str]") -> str:
 
 
 def severity_status(severity: str) -> str:
+    if severity == INFO:
+        return STATUS_OK
     return STATUS_CRITICAL if severity == CRITICAL else STATUS_WARN
 
 
@@ -85,12 +89,15 @@ class NodeFacts:
     vpc_id: Optional[str] = None
     subnet_id: Optional[str] = None
     vpc_cidrs: Tuple[str, ...] = ()
+    # private CIDRs outside the VPC where endpoints may live (--endpoint-cidr; a hub VPC)
+    endpoint_cidrs: Tuple[str, ...] = ()
     local_ipv4: Optional[str] = None
     vpc_resolver: str = "169.254.169.253"
     custom_resolvers: Tuple[str, ...] = ()
     # Where the custom resolvers came from (flag, resolv.conf, systemd-resolved upstreams).
     resolver_sources: Dict[str, str] = field(default_factory=dict)
     cluster_endpoint: Optional[str] = None
+    cluster_name: Optional[str] = None  # IMDS instance tag eks:cluster-name, when instance tags are on
     imds: Dict[str, Any] = field(default_factory=dict)
     components: Tuple[Dict[str, Any], ...] = ()
     discovery_notes: Tuple[str, ...] = ()
@@ -107,6 +114,7 @@ class NodeFacts:
             "vpc_id": self.vpc_id,
             "subnet_id": self.subnet_id,
             "vpc_cidrs": list(self.vpc_cidrs),
+            "endpoint_cidrs": list(self.endpoint_cidrs),
             "local_ipv4": self.local_ipv4,
             "resolvers": {
                 "vpc": self.vpc_resolver,
@@ -114,6 +122,7 @@ class NodeFacts:
                 "sources": dict(self.resolver_sources),
             },
             "cluster_endpoint": self.cluster_endpoint,
+            "cluster_name": self.cluster_name,
             "imds": to_jsonable(self.imds),
             "components": to_jsonable(list(self.components)),
             "notes": list(self.discovery_notes),

@@ -1,6 +1,7 @@
 """Settings: flag > environment > /etc/vpce-doctor/config.toml > discovery."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from dataclasses import dataclass, fields
@@ -31,6 +32,7 @@ class Settings:
     no_api: bool = False
     https_port: int = 443
     vpc_cidrs: Tuple[str, ...] = ()  # empty: from IMDS
+    endpoint_cidrs: Tuple[str, ...] = ()  # private networks outside the VPC that hold endpoints (a hub VPC)
     allow_net: Tuple[str, ...] = ()
     clock_tolerance: float = 60.0
     state_dir: Optional[str] = None  # timer mode: last.json, history/, journal lines of what changed
@@ -60,11 +62,12 @@ ENVIRONMENT = {
     "timeout": ("VPCE_DOCTOR_TIMEOUT",),
     "no_api": ("VPCE_DOCTOR_NO_API",),
     "allow_net": ("VPCE_DOCTOR_ALLOW_NET",),
+    "endpoint_cidrs": ("VPCE_DOCTOR_ENDPOINT_CIDRS",),
     "state_dir": ("VPCE_DOCTOR_STATE_DIR",),
     "prometheus_dir": ("VPCE_DOCTOR_PROMETHEUS_DIR",),
     "pod_identity_endpoints": ("VPCE_DOCTOR_POD_IDENTITY_ENDPOINT",),
 }
-_LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints"}
+_LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints", "endpoint_cidrs"}
 _FLOATS = {"timeout", "deadline", "clock_tolerance"}
 _BOOLS = {"no_api", "scan_processes", "all_services"}
 
@@ -140,6 +143,11 @@ def validate(settings: Settings, known_services: Optional[Collection[str]] = Non
         raise SettingsError(str(exc)) from None
     for url in settings.pod_identity_endpoints:
         _check_http_url(url)
+    for cidr in settings.endpoint_cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise SettingsError("not a CIDR: %r" % cidr) from None
     if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
         raise SettingsError("CA bundle not found: %s" % settings.ca_bundle)
     unknown = sorted(set(settings.services) - set(known_services)) if known_services is not None else []

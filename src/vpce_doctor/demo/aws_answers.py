@@ -49,6 +49,45 @@ def identity_denial(protocol: str, action: str, account: str) -> Answer:
     return error(protocol, 403, denial_code(protocol), message)
 
 
+# What the AWS-managed node policies grant (AmazonEKSWorkerNodePolicy, AmazonEC2ContainerRegistryReadOnly,
+# AmazonSSMManagedInstanceCore, AmazonEKS_CNI_Policy; read-only actions only, as the agent sends nothing else).
+# sts:GetCallerIdentity needs no permission at all.
+MANAGED_NODE_POLICY_ACTIONS = frozenset([
+    "ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets", "ec2:DescribeVolumes", "ec2:DescribeVolumesModifications", "ec2:DescribeVpcs",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "eks:DescribeCluster",
+    "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:GetRepositoryPolicy",
+    "ecr:DescribeRepositories", "ecr:ListImages", "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetLifecyclePolicy",
+    "ecr:GetLifecyclePolicyPreview", "ecr:ListTagsForResource", "ecr:DescribeImageScanFindings",
+    "ssm:DescribeAssociation", "ssm:GetDeployablePatchSnapshotForInstance", "ssm:GetDocument", "ssm:DescribeDocument",
+    "ssm:GetManifest", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListAssociations", "ssm:ListInstanceAssociations",
+    "sts:GetCallerIdentity",
+])
+
+
+def managed_policies_allow(action: str) -> bool:
+    service = action.split(":", 1)[0]
+    return action in MANAGED_NODE_POLICY_ACTIONS or service in ("ssmmessages", "ec2messages")
+
+
+def managed_policy_denial(protocol: str, action: str, account: str) -> Answer:
+    """An identity-policy denial as each protocol really sends it: EC2 403 UnauthorizedOperation
+    with its "You are not authorized" preamble; query APIs 403 AccessDenied in an ErrorResponse;
+    JSON APIs 400 with __type AccessDeniedException; REST-JSON 403 with a coral x-amzn-ErrorType."""
+    who = "User: %s is not authorized to perform: %s because no identity-based policy allows the %s action" % (
+        ROLE_ARN % account, action, action)
+    if protocol == "ec2":
+        return error("ec2", 403, "UnauthorizedOperation", "You are not authorized to perform this operation. " + who)
+    if protocol == "query":
+        return error("query", 403, "AccessDenied", who)
+    if protocol == "rest-json":
+        return 403, {"Content-Type": "application/json",
+                     "x-amzn-ErrorType": "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/"}, \
+            json.dumps({"message": who}).encode()
+    return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(
+        {"__type": "AccessDeniedException", "message": who}).encode()
+
+
 def skew_error(protocol: str, request_time: str, server_time: float) -> Answer:
     now = datetime.fromtimestamp(server_time, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     message = "Signature expired: %s is now earlier than %s (%s - 5 min.)" % (request_time, now, now)

@@ -56,11 +56,13 @@ def _group(sim, ec2, name: str, cidr: Optional[str]) -> str:
     return group
 
 
-def subnets_for(sim, ec2, service_id: str, azs) -> List[str]:
-    """One subnet per ENI AZ; an AZ whose ENI alone drops 443 gets the NACL-blocked subnet."""
+def subnets_for(sim, ec2, service_id: str, azs, subnet_ids=None) -> List[str]:
+    """One subnet per ENI AZ (from subnet_ids: the endpoint subnets, the VPC's secondary block's when the
+    scenario puts the ENIs there); an AZ whose ENI alone drops 443 gets the NACL-blocked subnet."""
+    subnet_ids = subnet_ids or sim.subnet_ids
     dropped = set(sim.scenario.sg_drop_443.get(service_id, ()))
     partial = dropped and not dropped >= set(azs)
-    return [_blocked_subnet(sim, ec2, a) if partial and a in dropped else sim.subnet_ids[a] for a in azs]
+    return [_blocked_subnet(sim, ec2, a) if partial and a in dropped else subnet_ids[a] for a in azs]
 
 
 def _blocked_subnet(sim, ec2, letter: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from .scenarios import Scenario
 
 AZ_OCTET = {"a": 1, "b": 2, "c": 3}
 ACCOUNT = "123456789012"  # moto's default account
+CLUSTER_NAME = "demo-cluster"
 CLUSTER_HOST = "0123456789ABCDEF0123456789ABCDEF.gr7.{region}.eks.{dns_suffix}"
 
 
@@ -34,6 +36,16 @@ class AddressPlan:
     node_ip: str
     public_prefixes: Tuple[str, ...]  # /24s that stand for the internet
     allow_net: Tuple[str, ...]
+    hub_prefix: str = ""  # a hub VPC (<prefix>.0.0/16) holding centralised endpoints, over a transit gateway
+    secondary_prefix: str = ""  # the VPC's secondary CIDR block <prefix>.0.0/16
+
+    @property
+    def hub_cidr(self) -> str:
+        return "%s.0.0/16" % self.hub_prefix
+
+    @property
+    def secondary_cidr(self) -> str:
+        return "%s.0.0/16" % self.secondary_prefix
 
     def public_address(self, name: str) -> str:
         digest = hashlib.sha256(name.encode()).digest()
@@ -46,12 +58,19 @@ class AddressPlan:
 # Everything inside 127.0.0.0/8: the demo and the loopback tests, no root needed.
 LOOPBACK = AddressPlan(vpc_cidr="127.10.0.0/16", subnet_prefix="127.10", vpc_resolver_ip="127.10.0.2",
                        corporate_resolver_ip="127.10.0.53", imds_ip="127.10.0.254", cluster_ip="127.10.1.100",
-                       node_ip="127.10.1.10", public_prefixes=("127.203.0",), allow_net=("127.0.0.0/8",))
+                       node_ip="127.10.1.10", public_prefixes=("127.203.0",), allow_net=("127.0.0.0/8",),
+                       # 127/8 is neither RFC 1918 nor the VPC: the hub counts as remote through the route
+                       # table's transit gateway route, or --endpoint-cidr
+                       hub_prefix="127.172", secondary_prefix="127.19")
 # The lab's namespaces: a VPC in shared address space, AWS's "public" side in the TEST-NET ranges.
 LAB = AddressPlan(vpc_cidr="100.64.0.0/16", subnet_prefix="100.64", vpc_resolver_ip="169.254.169.253",
                   corporate_resolver_ip="100.64.0.53", imds_ip="169.254.169.254", cluster_ip="100.64.1.100",
                   node_ip="100.64.1.10", public_prefixes=("192.0.2", "198.51.100", "203.0.113"),
-                  allow_net=("100.64.0.0/16", "169.254.169.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+                  allow_net=("100.64.0.0/16", "169.254.169.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+                             "10.99.0.0/16", "198.19.0.0/16"),
+                  # a hub in RFC 1918 space; a secondary block from 198.19.0.0/16, which AWS allows and which is
+                  # public to anyone who does not know the VPC's blocks
+                  hub_prefix="10.99", secondary_prefix="198.19")
 
 
 class SimulatedAws:
@@ -61,6 +80,7 @@ class SimulatedAws:
         self.partition = partition_for_region(scenario.region)
         self.specs: Dict[str, ServiceSpec] = {s.id: s for s in load_catalogue()}
         self.eni_addresses: Dict[str, List[Tuple[str, str]]] = {}  # service -> [(ip, az letter)]
+        self.hub_addresses: Dict[str, List[Tuple[str, str]]] = {}  # hub endpoints' addresses, same shape
         self.vpce_records: Dict[str, List[str]] = {}  # vpce-... names -> addresses
         self.vpc_id: Optional[str] = None
         self.subnet_ids: Dict[str, str] = {}
@@ -102,8 +122,9 @@ class SimulatedAws:
         return self.plan.public_address(name)
 
     def reachable_public_addresses(self) -> List[str]:
-        """With an S3 gateway endpoint, S3's public addresses are routed to it."""
-        if not (self.scenario.s3_gateway and "s3" in self.scenario.services):
+        """With an S3 gateway endpoint on the node subnet's route table, S3's public addresses are routed to it."""
+        sc = self.scenario
+        if not (sc.s3_gateway and sc.s3_gateway_on_node_table and "s3" in sc.services):
             return []
         return sorted({self.public_address(n) for n in self.hostnames("s3")})
 
@@ -124,10 +145,13 @@ class SimulatedAws:
     def _ec2(self):
         return self._client("ec2")
 
-    def _client(self, service: str):
+    def _eks(self):
+        return self._client("eks")
+
+    def _client(self, name: str):
         import boto3
 
-        return boto3.client(service, region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
+        return boto3.client(name, region_name=self.region, endpoint_url="http://%s:%d" % self.moto_address,
                             aws_access_key_id="demo", aws_secret_access_key="demo")
 
     def _build_aws_side(self) -> None:
@@ -142,6 +166,14 @@ class SimulatedAws:
         for letter, octet in AZ_OCTET.items():
             self.subnet_ids[letter] = ec2.create_subnet(VpcId=self.vpc_id, CidrBlock=self.plan.subnet(letter),
                                                         AvailabilityZone=self.region + letter)["Subnet"]["SubnetId"]
+        eni_subnets, eni_prefix = self.subnet_ids, self.plan.subnet_prefix
+        if sc.secondary_cidr_endpoints:
+            ec2.associate_vpc_cidr_block(VpcId=self.vpc_id, CidrBlock=self.plan.secondary_cidr)
+            eni_prefix = self.plan.secondary_prefix
+            eni_subnets = {letter: ec2.create_subnet(VpcId=self.vpc_id, CidrBlock="%s.%d.0/24" % (eni_prefix, octet),
+                                                     AvailabilityZone=self.region + letter)["Subnet"]["SubnetId"]
+                           for letter, octet in AZ_OCTET.items()}
+        node_table = self._node_route_table(ec2)
         group = aws_config.https_group(self, ec2)
         backend = get_backend("ec2")[ACCOUNT][self.region]
         next_host = {letter: 20 for letter in AZ_OCTET}
@@ -153,13 +185,13 @@ class SimulatedAws:
             policy = aws_config.endpoint_policy(self, service_id)
             endpoint = ec2.create_vpc_endpoint(
                 VpcId=self.vpc_id, ServiceName=name, VpcEndpointType="Interface",
-                SubnetIds=aws_config.subnets_for(self, ec2, service_id, azs),
+                SubnetIds=aws_config.subnets_for(self, ec2, service_id, azs, eni_subnets),
                 SecurityGroupIds=aws_config.security_groups(self, ec2, service_id, azs, group),
                 PrivateDnsEnabled=service_id not in sc.private_dns_off,
                 **({"PolicyDocument": policy} if policy else {}))["VpcEndpoint"]
             addresses = []
             for eni_id, letter in zip(endpoint["NetworkInterfaceIds"], azs):
-                ip = "%s.%d.%d" % (self.plan.subnet_prefix, AZ_OCTET[letter], next_host[letter])
+                ip = "%s.%d.%d" % (eni_prefix, AZ_OCTET[letter], next_host[letter])
                 next_host[letter] += 1
                 eni = backend.enis[eni_id]
                 eni.private_ip_address = ip
@@ -169,11 +201,41 @@ class SimulatedAws:
             backend.vpc_end_points[endpoint["VpcEndpointId"]].dns_entries = self._vpce_names(
                 endpoint["VpcEndpointId"], service_id, addresses)
         if sc.s3_gateway and "s3" in sc.services:
-            table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}])
+            tables = [t["RouteTableId"] for t in
+                      ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}])["RouteTables"]]
+            if not sc.s3_gateway_on_node_table:
+                tables = [t for t in tables if t != node_table]
             ec2.create_vpc_endpoint(VpcId=self.vpc_id, VpcEndpointType="Gateway",
                                     ServiceName=self.specs["s3"].endpoint_service_name(self.region, self.partition),
-                                    RouteTableIds=[t["RouteTableId"] for t in table["RouteTables"]])
+                                    RouteTableIds=tables)
+        self._hub_endpoints()
         aws_config.finish(self, ec2, self._client)
+        if not sc.cluster_endpoint:  # finish() made it with the scenario's endpoint access
+            self._eks().create_cluster(name=CLUSTER_NAME, roleArn="arn:aws:iam::%s:role/eks-cluster" % ACCOUNT,
+                                   resourcesVpcConfig={"subnetIds": list(self.subnet_ids.values())})
+
+    def _node_route_table(self, ec2) -> str:
+        """The node subnet's route table: its own (explicit association) when the scenario puts the S3
+        gateway elsewhere, else the VPC's main one; with the transit gateway route to a hub."""
+        sc = self.scenario
+        main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]},
+                                                  {"Name": "association.main", "Values": ["true"]}])
+        table = main["RouteTables"][0]["RouteTableId"]
+        if not sc.s3_gateway_on_node_table:
+            table = ec2.create_route_table(VpcId=self.vpc_id)["RouteTable"]["RouteTableId"]
+            ec2.associate_route_table(RouteTableId=table, SubnetId=self.subnet_ids["a"])
+        if sc.hub_services:
+            tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+            destination = self.plan.hub_cidr if sc.hub_route == "tgw" else "0.0.0.0/0"
+            ec2.create_route(RouteTableId=table, DestinationCidrBlock=destination, TransitGatewayId=tgw)
+        return table
+
+    def _hub_endpoints(self) -> None:
+        """The hub's endpoints live in another VPC (often another account): not in this VPC's inventory,
+        only in DNS (the shared private zone) and on the routed path."""
+        for index, service_id in enumerate(s for s in self.scenario.hub_services if s in self.scenario.services):
+            self.hub_addresses[service_id] = [("%s.%d.%d" % (self.plan.hub_prefix, AZ_OCTET[letter], 20 + index), letter)
+                                              for letter in ("a", "b")]
 
     def _vpce_names(self, endpoint_id: str, service_id: str, addresses) -> List[Dict[str, str]]:
         """Regional and per-AZ names as AWS spells them; recorded for the VPC resolver too."""
@@ -194,6 +256,9 @@ class SimulatedAws:
             if service_id not in self.scenario.private_dns_off:
                 for host in self.hostnames(service_id):
                     records[host] = [ip for ip, _ in addresses]
+        for service_id, addresses in self.hub_addresses.items():  # the shared private hosted zone
+            for host in self.hostnames(service_id):
+                records[host] = [ip for ip, _ in addresses]
         if self.scenario.cluster_endpoint == "private":
             records[self.cluster_host] = [self.plan.cluster_ip]
         return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
@@ -233,6 +298,11 @@ class SimulatedAws:
             return aws_answers.skew_error(protocol, stamp, self.aws_clock())
         if service_id in sc.policy_deny:
             return aws_answers.policy_denial(protocol, action, ACCOUNT)
+        if sc.managed_policies_only and probe["kind"] == "aws":
+            iam_action = "%s:%s" % (probe["signing_name"], self._rest_operation(probe, path)
+                                    if " " in request_action else request_action)
+            if not aws_answers.managed_policies_allow(iam_action):
+                return aws_answers.managed_policy_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
             return aws_answers.identity_denial(protocol, action, ACCOUNT)
         if service_id == "ecr.dkr":
@@ -244,6 +314,15 @@ class SimulatedAws:
         if request_action == "DescribeVpcEndpointServices" and self._endpoint_services is not None:
             return self._endpoint_services
         return aws_answers.forward(self.moto_address, method, path, headers, body)
+
+    @staticmethod
+    def _rest_operation(probe, path: str) -> str:
+        """REST APIs name their action by path: the catalogue's probe, or its with_facts variant."""
+        variant = probe.get("with_facts") or {}
+        if "path" in variant and re.fullmatch(re.sub(r"\\{\w+\\}", "[^/?]+", re.escape(variant["path"])),
+                                              path.split("?", 1)[0]):
+            return variant.get("operation", probe["operation"])
+        return probe["operation"]
 
     def _cache_endpoint_services(self) -> None:
         """moto rebuilds its ~400 endpoint services on every call (0.3-1.6 s of CPU, which also
@@ -261,7 +340,9 @@ class SimulatedAws:
     def imds_facts(self) -> Dict[str, object]:
         return {"region": self.region, "availabilityZone": self.region + "a", "instanceId": "i-0123456789abcdef0",
                 "accountId": ACCOUNT, "privateIp": self.plan.node_ip, "vpc_id": self.vpc_id,
-                "subnet_id": self.subnet_ids["a"], "vpc_cidrs": [self.plan.vpc_cidr], "role": "eks-node-role"}
+                "subnet_id": self.subnet_ids["a"], "role": "eks-node-role", "cluster_name": CLUSTER_NAME,
+                "vpc_cidrs": [self.plan.vpc_cidr] + ([self.plan.secondary_cidr] if self.scenario.secondary_cidr_endpoints
+                                                     else [])}
 
     def make_tls_material(self, directory: str) -> None:
         import trustme

@@ -82,6 +82,10 @@ class ImdsServer:
             "/latest/meta-data/iam/security-credentials/": facts["role"],
             "/latest/meta-data/iam/security-credentials/%s" % facts["role"]: json.dumps(self.credentials),
         }
+        if facts.get("vpc_ipv6_cidrs"):
+            self.paths[net + "vpc-ipv6-cidr-blocks"] = "\n".join(facts["vpc_ipv6_cidrs"])
+        if facts.get("cluster_name"):  # instance tags in metadata, as on a managed node group that allows them
+            self.paths["/latest/meta-data/tags/instance/eks:cluster-name"] = facts["cluster_name"]
         self._server = None
         self._blackhole = None
 

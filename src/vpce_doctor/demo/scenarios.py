@@ -42,6 +42,16 @@ class Scenario:
     aws_clock_offset: float = 0.0  # AWS clock minus the node's clock, seconds
     imds: str = "v2"  # v2 | v1 | down
     cluster_endpoint: Optional[str] = None  # private | public
+    # Centralised endpoints: a hub VPC holds these services' endpoints; a private zone shared with
+    # this VPC answers their names with the hub's addresses, reached over a transit gateway.
+    hub_services: Tuple[str, ...] = ()
+    hub_unreachable: Tuple[str, ...] = ()  # hub services whose addresses do not take 443 from here
+    # "tgw": the node subnet's route table sends the hub CIDR to the transit gateway; "flag": only a
+    # default route goes there, and the operator names the hub CIDR with --endpoint-cidr
+    hub_route: str = "tgw"
+    secondary_cidr_endpoints: bool = False  # endpoint ENIs sit in the VPC's secondary CIDR block
+    s3_gateway_on_node_table: bool = True  # False: the gateway endpoint is on another route table
+    managed_policies_only: bool = False  # the node role holds only the AWS-managed node policies
     demo: bool = False  # listed first by `vpce-doctor demo --list`
     # --- configuration only preflight reads (moto state; the node-side servers ignore these) ---
     vpc_dns_support: bool = True
@@ -144,6 +154,29 @@ SCENARIOS = {s.name: s for s in [
              processes=(POD_IDENTITY_AGENT,), pod_identity="up", expect=(), expect_status="ok"),
     Scenario("cn-private-dns-off", "aws-cn: the sts endpoint has private DNS off.", region="cn-northwest-1",
              private_dns_off=("sts",), expect=(("private_dns_disabled", "sts"),), expect_status="critical"),
+    Scenario("hub-spoke", "Centralised endpoints: a hub VPC's endpoints answer through a shared private zone over "
+             "a transit gateway. kms is missing from the hub; the hub's sts endpoint drops 443 from this VPC.",
+             endpoints=(), hub_services=tuple(s for s in INTERFACE if s != "kms"), hub_unreachable=("sts",),
+             expect=(("endpoint_missing", "kms"), ("port_blocked", "sts")), expect_status="critical"),
+    Scenario("hub-spoke-healthy", "Centralised endpoints, all working: the spoke's route table only has a default "
+             "route to the transit gateway, so the operator names the hub CIDR (--endpoint-cidr).",
+             endpoints=(), hub_services=INTERFACE, hub_route="flag", expect=(), expect_status="ok"),
+    Scenario("secondary-cidr", "The endpoint ENIs sit in the VPC's secondary CIDR block (IMDS lists both blocks).",
+             secondary_cidr_endpoints=True, expect=(), expect_status="ok"),
+    Scenario("s3-gateway-other-route-table", "The S3 gateway endpoint exists but only on the VPC's main route table; "
+             "the node's subnet has its own table: image layer pulls time out.", s3_gateway_on_node_table=False,
+             expect=(("gateway_route_missing", "s3"),), expect_status="critical"),
+    Scenario("managed-policies", "The node role holds only the AWS-managed node policies: the inventory and some "
+             "probe actions are denied (each API's real error), which proves the paths; nothing to fix.",
+             managed_policies_only=True,
+             expect=(("inventory_unavailable", None), ("iam_denied", "logs"), ("iam_denied", "ssm"),
+                     ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms")), expect_status="ok"),
+    Scenario("cn-managed-policies", "aws-cn with only the managed node policies (no inventory, so the catalogue "
+             "names the endpoint services): the logs and sts endpoints are missing.", region="cn-northwest-1",
+             managed_policies_only=True, endpoints=tuple(s for s in INTERFACE if s not in ("logs", "sts")),
+             expect=(("inventory_unavailable", None), ("endpoint_missing", "logs"), ("endpoint_missing", "sts"),
+                     ("iam_denied", "ssm"), ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms")),
+             expect_status="critical"),
 ]}
 
 

@@ -5,7 +5,8 @@ Address plan (aws_side.LOOPBACK, all inside 127.0.0.0/8, so nothing ever leaves 
   VPC 127.10.0.0/16; subnets 127.10.1.0/24 (AZ a, the node), .2 (b), .3 (c)
   VPC resolver 127.10.0.2, corporate resolver 127.10.0.53, IMDS 127.10.0.254,
   the Pod Identity agent's link-local address (169.254.170.23 on a node) 127.10.0.23
-  endpoint ENIs 127.10.<az>.20+, EKS API server 127.10.1.100
+  endpoint ENIs 127.10.<az>.20+ (127.19.<az>.20+ in the secondary CIDR block), EKS API server 127.10.1.100
+  a hub VPC's centralised endpoints 127.172.<az>.20+ (behind a transit gateway route, or --endpoint-cidr)
   "public" AWS addresses 127.203.0.0/24: connections there time out, as from an isolated subnet
 """
 from __future__ import annotations
@@ -102,6 +103,8 @@ class World(StartStop):
         )
         if self.scenario.pod_identity:
             values["pod_identity_endpoints"] = ("http://%s:%d" % (POD_IDENTITY_IP, self.pod_identity_port),)
+        if self.scenario.hub_services and self.scenario.hub_route == "flag":
+            values.update(endpoint_cidrs=(self.plan.hub_cidr,))  # what the operator of a hub layout passes
         if self.scenario.imds == "down":
             # What an operator passes when IMDS is gone.
             values.update(region=self.aws.region, vpc_cidrs=(self.plan.vpc_cidr,), account_id=ACCOUNT)
@@ -171,6 +174,13 @@ class World(StartStop):
                 else:
                     self._serve(ip, cert)
                 served.add(ip)
+        for service_id, addresses in aws.hub_addresses.items():
+            for ip, _ in addresses:
+                if service_id in sc.hub_unreachable:
+                    self._keep(Blackhole(ip, self.https_port).start())
+                else:
+                    self._serve(ip, aws.server_cert)
+                served.add(ip)
         for ip in aws.reachable_public_addresses():
             if ip not in served:
                 self._serve(ip, aws.server_cert)
@@ -208,6 +218,8 @@ def settings_to_args(s: Settings) -> List[str]:
         args += ["--account-id", s.account_id]
     for cidr in s.vpc_cidrs:
         args += ["--vpc-cidr", cidr]
+    for cidr in s.endpoint_cidrs:
+        args += ["--endpoint-cidr", cidr]
     return args
 
 

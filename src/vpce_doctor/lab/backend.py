@@ -2,7 +2,10 @@
 its endpoints, the HTTP backend nginx proxies every endpoint to, and IMDS on
 169.254.169.254:80. It writes what it built to facts.json, then serves until SIGTERM.
 
-    python -m vpce_doctor.lab.backend SCENARIO WORKDIR BACKEND_PORT
+    python -m vpce_doctor.lab.backend SCENARIO WORKDIR BACKEND_PORT [BIND_ADDRESS]
+
+BIND_ADDRESS defaults to 127.0.0.1; with a hub namespace the hub's nginx reaches it over the
+transit-gateway link, so the lab binds it to that link's vpc-side address instead.
 """
 from __future__ import annotations
 
@@ -42,19 +45,21 @@ class _Server(ThreadingHTTPServer):
 
 def main(argv) -> int:
     scenario_name, workdir, port = argv[0], argv[1], int(argv[2])
+    bind = argv[3] if len(argv) > 3 else "127.0.0.1"
     aws = SimulatedAws(SCENARIOS[scenario_name], LAB)
     aws.make_tls_material(workdir)
     aws.start()
     for name, cert in (("server", aws.server_cert), ("rogue", aws.rogue_cert)):
         cert.private_key_pem.write_to_path(os.path.join(workdir, "%s-key.pem" % name))
         cert.cert_chain_pems[0].write_to_path(os.path.join(workdir, "%s-cert.pem" % name))
-    server = _Server(("127.0.0.1", port), aws, os.path.join(workdir, "requests.log"))
+    server = _Server((bind, port), aws, os.path.join(workdir, "requests.log"))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     imds = None
     if aws.scenario.imds != "down":
         imds = ImdsServer(LAB.imds_ip, aws.imds_facts(), mode=aws.scenario.imds, port=80).start()
     facts = {
         "vpc_id": aws.vpc_id, "subnet_ids": aws.subnet_ids, "eni_addresses": aws.eni_addresses,
+        "hub_addresses": aws.hub_addresses,
         "vpc_zone": aws.vpc_zone().records, "known_names": list(aws.known_names()),
         "public": {n: aws.public_address(n) for n in aws.known_names()},
         "reachable_public": aws.reachable_public_addresses(), "cluster_host": aws.cluster_host,

@@ -20,9 +20,11 @@ def unbound_conf(workdir: str, interfaces: Iterable[str], records: Dict[str, Lis
     return "\n".join(lines) + "\n"
 
 
-def nginx_conf(workdir: str, backend_port: int, servers: List[Tuple[str, str]]) -> str:
+def nginx_conf(workdir: str, backend_port: int, servers: List[Tuple[str, str]], backend_host: str = "127.0.0.1",
+               name: str = "nginx") -> str:
     """servers: (listen address, "server" | "rogue" certificate). Every endpoint ENI proxies
-    to the lab backend, which answers like AWS (moto, or a canned answer)."""
+    to the lab backend, which answers like AWS (moto, or a canned answer). `name` keeps a second
+    nginx (the hub's) apart: its own pid file, log and temp directories."""
     blocks = []
     for address, cert in servers:
         blocks.append("""    server {
@@ -30,29 +32,29 @@ def nginx_conf(workdir: str, backend_port: int, servers: List[Tuple[str, str]]) 
         ssl_certificate %(workdir)s/%(cert)s-cert.pem;
         ssl_certificate_key %(workdir)s/%(cert)s-key.pem;
         location / {
-            proxy_pass http://127.0.0.1:%(port)d;
+            proxy_pass http://%(backend)s:%(port)d;
             proxy_set_header Host $host;
             proxy_set_header X-Endpoint-Address $server_addr;
             proxy_pass_header Date;
             proxy_pass_header Server;
         }
-    }""" % {"address": address, "workdir": workdir, "cert": cert, "port": backend_port})
+    }""" % {"address": address, "workdir": workdir, "cert": cert, "port": backend_port, "backend": backend_host})
     return """user root;
 worker_processes 1;
 daemon off;
-pid %(workdir)s/nginx.pid;
-error_log %(workdir)s/nginx-error.log warn;
+pid %(workdir)s/%(name)s.pid;
+error_log %(workdir)s/%(name)s-error.log warn;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path %(workdir)s/nginx-body;
-    proxy_temp_path %(workdir)s/nginx-proxy;
-    fastcgi_temp_path %(workdir)s/nginx-fastcgi;
-    uwsgi_temp_path %(workdir)s/nginx-uwsgi;
-    scgi_temp_path %(workdir)s/nginx-scgi;
+    client_body_temp_path %(workdir)s/%(name)s-body;
+    proxy_temp_path %(workdir)s/%(name)s-proxy;
+    fastcgi_temp_path %(workdir)s/%(name)s-fastcgi;
+    uwsgi_temp_path %(workdir)s/%(name)s-uwsgi;
+    scgi_temp_path %(workdir)s/%(name)s-scgi;
     proxy_http_version 1.1;
     proxy_read_timeout 10s;
     client_max_body_size 1m;
 %(blocks)s
 }
-""" % {"workdir": workdir, "blocks": "\n".join(blocks)}
+""" % {"workdir": workdir, "blocks": "\n".join(blocks), "name": name}

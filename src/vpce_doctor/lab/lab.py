@@ -18,7 +18,7 @@ from ..demo.scenarios import Scenario, process_secrets
 from ..demo.components_side import start_fake_component
 from ..demo.world import start_fake_kubelet
 from . import configs
-from .netns import Namespaces, ip, netns_exec, sweep_stale
+from .netns import HUB_LINK, Namespaces, ip, netns_exec, sweep_stale
 
 BACKEND_PORT = 8081
 VPC_PLUS_TWO = "100.64.0.2"
@@ -47,7 +47,8 @@ class Lab(StartStop):
         self.scenario = scenario
         self.plan = LAB
         self.model = SimulatedAws(scenario, LAB)  # for zones and names; moto runs in the backend process
-        self.ns = Namespaces(tag or scenario.name.replace("-", "")[:10], relay=one_way_delay is not None)
+        self.ns = Namespaces(tag or scenario.name.replace("-", "")[:10], relay=one_way_delay is not None,
+                             hub=bool(scenario.hub_services))
         self.one_way_delay = one_way_delay
         self.relay: Optional[subprocess.Popen] = None
         self.workdir = tempfile.mkdtemp(prefix="vpce-doctor-lab-")
@@ -84,8 +85,11 @@ class Lab(StartStop):
         for address, up in ((plan.imds_ip, sc.imds != "down"), (plan.vpc_resolver_ip, not sc.vpc_resolver_down),
                             (VPC_PLUS_TWO, not sc.vpc_resolver_down), (plan.corporate_resolver_ip, True)):
             (ns.serve_address if up else ns.drop_address)(address)
+        if ns.hub:
+            ns.wire_hub(plan.hub_cidr)
         backend = self._spawn("backend", netns_exec(ns.vpc, [sys.executable, "-m", "vpce_doctor.lab.backend", sc.name,
-                                                              self.workdir, str(BACKEND_PORT)]))
+                                                              self.workdir, str(BACKEND_PORT)]
+                                                    + ([HUB_LINK[0]] if ns.hub else [])))
         self.facts = self._wait_for_facts(backend)
         servers = []
         for service_id, addresses in self.facts["eni_addresses"].items():
@@ -96,14 +100,29 @@ class Lab(StartStop):
                 else:
                     ns.serve_address(address)
                     servers.append((address, cert))
+        # a hub VPC's endpoints, in their own namespace behind the vpc router's transit-gateway route
+        hub_servers = []
+        for service_id, addresses in self.facts["hub_addresses"].items():
+            for address, _ in addresses:
+                if service_id in sc.hub_unreachable:
+                    ns.drop_hub_address(address)
+                else:
+                    ns.serve_hub_address(address)
+                    hub_servers.append((address, "server"))
         for address in self.facts["reachable_public"]:
             ns.serve_address(address)
             servers.append((address, "server"))
         if sc.cluster_endpoint == "private":
             ns.serve_address(plan.cluster_ip)
             servers.append((plan.cluster_ip, "server"))
-        self._write("nginx.conf", configs.nginx_conf(self.workdir, BACKEND_PORT, servers))
+        self._write("nginx.conf", configs.nginx_conf(self.workdir, BACKEND_PORT, servers,
+                                                         backend_host=HUB_LINK[0] if ns.hub else "127.0.0.1"))
         self._spawn("nginx", netns_exec(ns.vpc, [_which("nginx"), "-c", self._path("nginx.conf"), "-p", self.workdir]))
+        if hub_servers:
+            self._write("nginx-hub.conf", configs.nginx_conf(self.workdir, BACKEND_PORT, hub_servers,
+                                                             backend_host=HUB_LINK[0], name="nginx-hub"))
+            self._spawn("nginx-hub", netns_exec(ns.hub, [_which("nginx"), "-c", self._path("nginx-hub.conf"),
+                                                         "-p", self.workdir]))
         if not sc.vpc_resolver_down:
             records = dict(self.facts["vpc_zone"])
             for name, address in self.facts["public"].items():
@@ -119,7 +138,7 @@ class Lab(StartStop):
         ns.set_node_resolv_conf([plan.vpc_resolver_ip] if sc.node_dns == "vpc" else [plan.corporate_resolver_ip])
         if sc.kubelet_env is not None:
             self.kubelet = start_fake_kubelet(sc.kubelet_env)
-        self._wait_ready(servers)
+        self._wait_ready(servers, hub_servers)
         self._start_components()
 
     def _start_components(self) -> None:
@@ -171,7 +190,7 @@ class Lab(StartStop):
             time.sleep(0.1)
         raise RuntimeError("lab backend wrote no facts within 60 s: %s" % self._log_tail("backend"))
 
-    def _wait_ready(self, servers) -> None:
+    def _wait_ready(self, servers, hub_servers=()) -> None:
         """Bounded: each server must answer within 15 s, or the lab says which did not."""
         checks = []
         if not self.scenario.vpc_resolver_down:
@@ -179,14 +198,16 @@ class Lab(StartStop):
                                        self.facts["known_names"][0]]))
         checks.append(("dnsmasq", ["dig", "+time=1", "+tries=1", "@" + self.plan.corporate_resolver_ip,
                                    "ready.vpce-doctor.invalid"]))
-        if servers:
-            checks.append(("nginx", ["curl", "-sk", "-o", "/dev/null", "--max-time", "1",
-                                     "https://%s/" % servers[0][0]]))
+        for name, served in (("nginx", servers), ("nginx-hub", hub_servers)):
+            if served:
+                checks.append((name, ["curl", "-sk", "-o", "/dev/null", "--max-time", "1",
+                                      "https://%s/" % served[0][0]]))
         for name, argv in checks:
             deadline = time.monotonic() + 15
             while True:
                 done = subprocess.run(netns_exec(self.ns.node, argv), capture_output=True, text=True, timeout=10)
-                if done.returncode == 0 and "status: NOERROR" in done.stdout or (name == "nginx" and done.returncode == 0):
+                if done.returncode == 0 and "status: NOERROR" in done.stdout or (name.startswith("nginx")
+                                                                                 and done.returncode == 0):
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeError("lab %s not ready: %s %s" % (name, done.stdout[-300:], self._log_tail(name)))
@@ -228,6 +249,8 @@ class Lab(StartStop):
             args += ["--cluster-endpoint", self.facts["cluster_url"]]
         if sc.imds == "down":
             args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", "123456789012"]
+        if sc.hub_services and sc.hub_route == "flag":
+            args += ["--endpoint-cidr", self.plan.hub_cidr]
         return args
 
     def in_node(self, argv: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):

@@ -1,6 +1,7 @@
 """Network namespaces for node / vpc / internet, joined by veth pairs.
 
     node (100.64.1.10) --veth-- vpc (router; endpoint ENIs, resolvers, IMDS on lo) --veth-- inet (drops all)
+                                 vpc --veth-- hub (a hub VPC's endpoints on lo; the link stands for a transit gateway)
 
 Every name carries the owning PID, so a sweep can remove what a killed run left behind,
 and nothing here touches a namespace it did not create.
@@ -17,6 +18,7 @@ from typing import Dict, List, Optional
 PREFIX = "vdlab"
 NODE_LINK = "100.64.0.1"
 INET_LINK = ("100.127.255.1", "100.127.255.2")
+HUB_LINK = ("100.127.254.1", "100.127.254.2")
 
 
 def ip(*args: str, namespace: Optional[str] = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -67,19 +69,21 @@ def sweep_stale() -> List[str]:
 
 
 class Namespaces:
-    def __init__(self, tag: str, relay: bool = False):
+    def __init__(self, tag: str, relay: bool = False, hub: bool = False):
         base = "%s-%d-%s" % (PREFIX, os.getpid(), tag)
         self.node, self.vpc, self.inet = base + "-node", base + "-vpc", base + "-inet"
+        self.hub = base + "-hub" if hub else None
         # with relay, node and vpc meet in a middle namespace where delay_relay.py carries frames
         self.mid = base + "-mid" if relay else None
         self.created: List[str] = []
         short = "%x" % (abs(hash(base)) % 0xFFFFF)
         self.links: Dict[str, str] = {"node": "vdn%s" % short, "vpc_node": "vdv%s" % short,
                                       "vpc_inet": "vdi%s" % short, "inet": "vdx%s" % short,
-                                      "mid_node": "vma%s" % short, "mid_vpc": "vmb%s" % short}
+                                      "mid_node": "vma%s" % short, "mid_vpc": "vmb%s" % short,
+                                      "vpc_hub": "vdh%s" % short, "hub": "vdk%s" % short}
 
     def create(self) -> "Namespaces":
-        for name in (self.node, self.vpc, self.inet) + ((self.mid,) if self.mid else ()):
+        for name in (self.node, self.vpc, self.inet) + ((self.mid,) if self.mid else ()) + ((self.hub,) if self.hub else ()):
             ip("netns", "add", name)
             self.created.append(name)
             ip("link", "set", "lo", "up", namespace=name)
@@ -101,10 +105,32 @@ class Namespaces:
         ip("link", "add", links["vpc_inet"], "type", "veth", "peer", "name", links["inet"])
         ip("link", "set", links["vpc_inet"], "netns", self.vpc)
         ip("link", "set", links["inet"], "netns", self.inet)
-        for ns, link in ((self.node, links["node"]), (self.vpc, links["vpc_node"]), (self.vpc, links["vpc_inet"]),
-                         (self.inet, links["inet"])):
+        pairs = [(self.node, links["node"]), (self.vpc, links["vpc_node"]), (self.vpc, links["vpc_inet"]),
+                 (self.inet, links["inet"])]
+        if self.hub:
+            ip("link", "add", links["vpc_hub"], "type", "veth", "peer", "name", links["hub"])
+            ip("link", "set", links["vpc_hub"], "netns", self.vpc)
+            ip("link", "set", links["hub"], "netns", self.hub)
+            pairs += [(self.vpc, links["vpc_hub"]), (self.hub, links["hub"])]
+        for ns, link in pairs:
             ip("link", "set", link, "up", namespace=ns)
         return self
+
+    def wire_hub(self, hub_cidr: str) -> None:
+        """The vpc router sends the hub CIDR over the link to the hub namespace (a transit gateway
+        attachment); the hub answers everything back the same way."""
+        links = self.links
+        ip("addr", "add", HUB_LINK[0] + "/30", "dev", links["vpc_hub"], namespace=self.vpc)
+        ip("addr", "add", HUB_LINK[1] + "/30", "dev", links["hub"], namespace=self.hub)
+        ip("route", "add", hub_cidr, "via", HUB_LINK[1], namespace=self.vpc)
+        ip("route", "add", "default", "via", HUB_LINK[0], namespace=self.hub)
+
+    def serve_hub_address(self, address: str) -> None:
+        ip("addr", "add", address + "/32", "dev", "lo", namespace=self.hub)
+
+    def drop_hub_address(self, address: str) -> None:
+        """The hub endpoint's security group without a rule for this VPC: packets vanish there."""
+        ip("route", "add", "blackhole", address + "/32", namespace=self.hub)
 
     def wire(self, node_ip: str, public_prefixes: List[str]) -> None:
         links = self.links

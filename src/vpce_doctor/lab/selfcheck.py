@@ -29,6 +29,8 @@ def expected_vpc_answer(lab, service_id: str, name: str) -> Set[str]:
     sc = lab.scenario
     if service_id in sc.endpoints and service_id not in sc.private_dns_off:
         return {address for address, _ in lab.facts["eni_addresses"].get(service_id, [])}
+    if service_id in sc.hub_services:  # the shared private zone: the hub's endpoint
+        return {address for address, _ in lab.facts["hub_addresses"].get(service_id, [])}
     return {lab.facts["public"][name]}
 
 
@@ -48,7 +50,9 @@ def prove(lab) -> List[str]:
     served = {a for addresses in lab.facts["eni_addresses"].values() for a, letter in addresses}
     dropped = {a for s, addresses in lab.facts["eni_addresses"].items() for a, letter in addresses
                if letter in sc.sg_drop_443.get(s, ())}
-    reachable = (served - dropped) | set(lab.facts["reachable_public"])
+    hub = {a for s, addresses in lab.facts["hub_addresses"].items() if s not in sc.hub_unreachable
+           for a, _ in addresses}
+    reachable = (served - dropped) | set(lab.facts["reachable_public"]) | hub
     untrusted = {a for s in sc.untrusted_tls for a, _ in lab.facts["eni_addresses"].get(s, [])}
     for service_id in sc.services:
         name = lab.facts["hostnames"][service_id][0]
@@ -131,6 +135,11 @@ def _aws_cli_agrees(lab) -> List[str]:
            "AWS_METADATA_SERVICE_TIMEOUT": "2", "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "1"}
     done = lab.in_node([os.path.abspath(cli), "ec2", "describe-vpc-endpoints", "--output", "json",
                         "--cli-connect-timeout", "3", "--cli-read-timeout", "10"], env=env, timeout=60)
+    if sc.managed_policies_only:  # the managed node policies do not grant it: the CLI must see EC2's denial
+        if done.returncode == 0 or "UnauthorizedOperation" not in done.stderr:
+            return ["aws ec2 describe-vpc-endpoints should be denied (UnauthorizedOperation) with only the managed "
+                    "node policies: exit %d %s" % (done.returncode, done.stderr.strip()[-300:])]
+        return []
     if done.returncode != 0:
         return ["aws ec2 describe-vpc-endpoints failed in the node namespace: %s" % done.stderr.strip()[-300:]]
     endpoints = json.loads(done.stdout)["VpcEndpoints"]

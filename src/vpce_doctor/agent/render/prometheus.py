@@ -60,7 +60,7 @@ def render(report: Dict[str, Any]) -> str:
     metric("vpce_doctor_finding", "A current finding (1 while it holds); service is empty for the node.", "gauge",
            [({"code": f["code"], "service": f["service"] or "", "severity": f["severity"]}, 1)
             for f in report["findings"]])
-    counts = {"critical": 0, "warning": 0}
+    counts = {"critical": 0, "warning": 0, "info": 0}  # info: worth knowing, never part of the status
     for f in report["findings"]:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
     metric("vpce_doctor_findings", "Number of current findings by severity.", "gauge",

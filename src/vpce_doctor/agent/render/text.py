@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING"}
+SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
+SCOPE_WORD = {"vpc": "in-vpc", "remote": "remote", "public": "public"}
+
+
+def address_scope(address: Dict[str, Any]) -> str:
+    """vpc | remote | public; reports from before `scope` existed only say in_vpc."""
+    return address.get("scope") or ("vpc" if address.get("in_vpc") else "public")
 
 
 def _primary(service: Dict[str, Any], role: str) -> List[Dict[str, Any]]:
@@ -12,12 +18,13 @@ def _primary(service: Dict[str, Any], role: str) -> List[Dict[str, Any]]:
 
 
 def dns_cell(lookups: List[Dict[str, Any]]) -> str:
-    """in-vpc / public / NXDOMAIN / timeout...; 'mixed' when resolvers disagree."""
+    """in-vpc / remote (a hub VPC's endpoint) / public / NXDOMAIN / timeout...; 'mixed' when
+    answers or resolvers disagree."""
     words = []
     for d in lookups:
         if d["status"] == "answer":
-            inside = [a["in_vpc"] for a in d["addresses"]]
-            words.append("in-vpc" if all(inside) else "public" if not any(inside) else "mixed")
+            scopes = {address_scope(a) for a in d["addresses"]}
+            words.append(SCOPE_WORD.get(scopes.pop(), "mixed") if len(scopes) == 1 else "mixed")
         else:
             words.append(d["status"].upper() if d["status"] in ("nxdomain", "nodata", "servfail", "refused") else d["status"])
     if not words:

@@ -6,7 +6,7 @@ answered, timing, and dnspython's per-server error list rather than str(error).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional, Sequence, Tuple
 
 import dns.exception
@@ -15,7 +15,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from ...core.addresses import NetworkGuard, NetworkNotAllowed, format_addr, in_networks
+from ...core.addresses import (SCOPE_PUBLIC, SCOPE_REMOTE, SCOPE_VPC, NetworkGuard, NetworkNotAllowed, address_scope,
+                               format_addr, in_networks)
 
 # status words (part of the JSON interface)
 ANSWER = "answer"
@@ -31,7 +32,17 @@ FAILURES = (TIMEOUT, SERVFAIL, REFUSED, ERROR)
 @dataclass(frozen=True)
 class ResolvedAddress:
     address: str
-    in_vpc: bool
+    in_vpc: bool  # kept beside scope for readers of schema 1: scope == "vpc"
+    scope: str = ""  # vpc | remote | public (core/addresses.py); derived from in_vpc when not given
+
+    def __post_init__(self) -> None:
+        if not self.scope:
+            object.__setattr__(self, "scope", SCOPE_VPC if self.in_vpc else SCOPE_PUBLIC)
+
+
+def resolved(address: str, vpc_cidrs: Sequence[str], remote_cidrs: Sequence[str] = ()) -> ResolvedAddress:
+    scope = address_scope(address, vpc_cidrs, remote_cidrs)
+    return ResolvedAddress(address=address, in_vpc=scope == SCOPE_VPC, scope=scope)
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,32 @@ class DnsLookup:
     def any_outside_vpc(self) -> bool:
         return any(not a.in_vpc for a in self.addresses)
 
+    @property
+    def any_remote(self) -> bool:
+        return any(a.scope == SCOPE_REMOTE for a in self.addresses)
+
+    @property
+    def any_private(self) -> bool:
+        """Some answer is an endpoint address: in this VPC or private elsewhere (a hub)."""
+        return any(a.scope != SCOPE_PUBLIC for a in self.addresses)
+
+    @property
+    def all_public(self) -> bool:
+        return bool(self.addresses) and not self.any_private
+
+    def addresses_in(self, scope: str) -> Tuple[str, ...]:
+        return tuple(a.address for a in self.addresses if a.scope == scope)
+
+
+def with_remote_networks(lookup: DnsLookup, networks: Sequence[str]) -> DnsLookup:
+    """The lookup with public answers that fall in `networks` (transit gateway / peering
+    destinations of the node's route table, read after the lookup) counted as remote."""
+    if not networks or not any(a.scope == SCOPE_PUBLIC and in_networks(a.address, networks) for a in lookup.addresses):
+        return lookup
+    addresses = tuple(ResolvedAddress(a.address, False, SCOPE_REMOTE)
+                      if a.scope == SCOPE_PUBLIC and in_networks(a.address, networks) else a for a in lookup.addresses)
+    return replace(lookup, addresses=addresses)
+
 
 def _server_errors(exc: BaseException) -> Tuple[Tuple[ServerError, ...], Optional[str]]:
     """dnspython keeps (server, tcp, port, error, response) per try; keep it as data."""
@@ -90,6 +127,7 @@ def lookup(
     timeout: float,
     vpc_cidrs: Sequence[str],
     guard: NetworkGuard,
+    remote_cidrs: Sequence[str] = (),
 ) -> DnsLookup:
     ip, port = server
     server_text = format_addr(ip, port)
@@ -126,10 +164,7 @@ def lookup(
     except dns.exception.DNSException as exc:
         return DnsLookup(status=ERROR, errors=(ServerError(server_text, False, port, "%s: %s" % (type(exc).__name__, exc)),),
                          ms=elapsed(), **base)
-    addresses = tuple(
-        ResolvedAddress(address=rr.address, in_vpc=in_networks(rr.address, vpc_cidrs))
-        for rr in (answer.rrset or ())
-    )
+    addresses = tuple(resolved(rr.address, vpc_cidrs, remote_cidrs) for rr in (answer.rrset or ()))
     return DnsLookup(
         status=ANSWER if addresses else NODATA,
         addresses=addresses,

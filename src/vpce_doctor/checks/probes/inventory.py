@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
 from . import aws_call, https
@@ -49,6 +49,16 @@ class Inventory:
     # catalogue id -> the partition's real endpoint service name, from DescribeVpcEndpointServices
     service_names: Dict[str, str] = field(default_factory=dict)
     ms: float = 0.0
+    # the node's identity (or the ec2 endpoint's policy) denied DescribeVpcEndpoints: the usual
+    # case with only the AWS-managed node policies
+    denied: bool = False
+    denied_by_endpoint_policy: bool = False
+    # the node subnet's route table (probes/route_table.py), read even when the inventory is denied
+    route_table: Optional[Any] = None
+
+    def endpoints_for(self, service_name: str) -> List[Endpoint]:
+        names = name_variants(service_name)
+        return [e for e in self.endpoints if e.service_name in names]
 
     def endpoint_for(self, service_name: str) -> Optional[Endpoint]:
         """The endpoint for an endpoint service name; an available one first."""
@@ -133,7 +143,10 @@ class _Ec2:
             timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock, session=self.session)
         if answer.status != 200:
             code, message = aws_call.error_fields(answer.body, answer.headers)
-            raise aws_call.ExchangeFailed("http_%d" % answer.status, None, "%s %s: %s" % (action, code, message))
+            outcome = aws_call.classify(answer.status, code, message, None)
+            if outcome not in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED):
+                outcome = "http_%d" % answer.status
+            raise aws_call.ExchangeFailed(outcome, None, "%s %s: %s" % (action, code, message))
         return answer.body
 
 
@@ -157,8 +170,10 @@ def collect(ctx, ec2_hostname: str) -> Inventory:
     """This VPC's endpoints with their ENIs (two calls, in sequence: the second needs the first)."""
     started = time.monotonic()
 
-    def unavailable(reason: str) -> Inventory:
-        return Inventory(available=False, reason=reason, ms=(time.monotonic() - started) * 1000.0)
+    def unavailable(reason: str, outcome: str = "") -> Inventory:
+        return Inventory(available=False, reason=reason, denied=outcome in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED),
+                         denied_by_endpoint_policy=outcome == aws_call.POLICY_DENIED,
+                         ms=(time.monotonic() - started) * 1000.0)
 
     ec2, reason = _ec2_client(ctx, ec2_hostname)
     if ec2 is None:
@@ -182,7 +197,7 @@ def collect(ctx, ec2_hostname: str) -> Inventory:
         endpoints = [_with_enis(e, enis) for e in endpoints]
     except aws_call.ExchangeFailed as exc:
         ec2.session.close()
-        return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message))
+        return unavailable("DescribeVpcEndpoints failed (%s): %s" % (exc.outcome, exc.message), exc.outcome)
     except ET.ParseError as exc:
         ec2.session.close()
         return unavailable("the ec2 API answered something that is not EC2 XML: %s" % exc)

@@ -11,6 +11,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ...agent.render.text import address_scope
+
+SCOPE_NOTE = {"remote": " (remote: a hub VPC's endpoint)", "public": " (outside VPC)"}
+
 
 def describe(service: Dict[str, Any], node_findings: List[Dict[str, Any]]) -> Text:
     text = Text()
@@ -19,7 +23,9 @@ def describe(service: Dict[str, Any], node_findings: List[Dict[str, Any]]) -> Te
                                            service.get("endpoint_service", "?")))
     findings = service.get("findings") or []
     for f in findings:
-        text.append("\n%s %s\n" % ("✖" if f.get("severity") == "critical" else "▲", f.get("code")), style="bold red")
+        severity = f.get("severity")
+        text.append("\n%s %s\n" % ({"critical": "✖", "info": "ℹ"}.get(severity, "▲"), f.get("code")),
+                    style="bold" if severity == "info" else "bold red")
         text.append("%s\n" % f.get("message", ""))
         remedy = f.get("remediation") or {}
         text.append("fix: %s\n" % remedy.get("text", ""), style="green")
@@ -32,7 +38,7 @@ def describe(service: Dict[str, Any], node_findings: List[Dict[str, Any]]) -> Te
     probes = service.get("probes") or {}
     text.append("\nDNS\n", style="bold underline")
     for d in probes.get("dns") or []:
-        addresses = ", ".join("%s%s" % (a.get("address"), "" if a.get("in_vpc") else " (outside VPC)")
+        addresses = ", ".join("%s%s" % (a.get("address"), SCOPE_NOTE.get(address_scope(a), ""))
                               for a in d.get("addresses") or []) or (d.get("status") or "?").upper()
         text.append("  %-4s %-5s %-22s %-48s %s  %.0f ms\n" % (d.get("resolver_role"), d.get("rdtype"), d.get("server"),
                                                               d.get("hostname"), addresses, d.get("ms") or 0))
@@ -44,6 +50,14 @@ def describe(service: Dict[str, Any], node_findings: List[Dict[str, Any]]) -> Te
                                                        outcome, t.get("ms") or 0), style=None if t.get("ok") else "red")
     if not probes.get("tls"):
         text.append("  (no address to try)\n", style="dim")
+    route = probes.get("route")
+    if route:  # a gateway endpoint is a route in the node subnet's table
+        text.append("\nRoute table %s%s\n" % (route.get("route_table_id"), " (main)" if route.get("main") else ""),
+                    style="bold underline")
+        for r in route.get("gateway_routes") or []:
+            text.append("  %s -> %s  %s\n" % (r.get("prefix_list_id"), r.get("endpoint_id"), r.get("state") or ""))
+        if not route.get("gateway_routes"):
+            text.append("  no gateway endpoint route\n", style="red")
     api = probes.get("api") or {}
     text.append("\nAPI\n", style="bold underline")
     if api:

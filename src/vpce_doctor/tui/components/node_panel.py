@@ -20,7 +20,8 @@ class NodePanel(Static):
         if not findings:
             text.append("✔ IMDS %s, credentials, clock, proxy and cluster endpoint fine" % (imds.get("version") or "?"))
         for f in findings:
-            mark = "✖" if f.get("severity") == "critical" else "▲"
+            severity = f.get("severity")
+            mark = {"critical": "✖", "info": "ℹ"}.get(severity, "▲")
             text.append("\n%s %s: %s" % (mark, f.get("code"), f.get("message")),
-                        style="red" if f.get("severity") == "critical" else "yellow")
+                        style={"critical": "red", "info": "dim"}.get(severity, "yellow"))
         self.update(text)
