@@ -149,8 +149,11 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
         own = own + judge_errors
         findings = verdicts.service_findings(evidence, node) + judged
         failed = [r for r in own if not r.ok]
-        status = worst_status([severity_status(f.severity) for f in findings]) if findings else (
-            STATUS_UNKNOWN if failed else STATUS_OK)
+        # An API answer that proves nothing (5xx, throttled twice, not AWS's shape) leaves the service
+        # unknown with its reason in probes.api, never ok.
+        unsure = failed or verdicts.api_inconclusive(evidence)
+        status = worst_status([severity_status(f.severity) for f in findings]
+                              + ([STATUS_UNKNOWN] if unsure else [])) or STATUS_OK
         all_findings += findings
         service_reports.append(ServiceReport(
             id=spec.id, endpoint_service=evidence.endpoint_service_name, hostname=evidence.hostname,

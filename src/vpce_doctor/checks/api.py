@@ -21,4 +21,5 @@ class ApiCheck:
                                       message="%s does not resolve from the node" % hostname)
         credentials = ctx.credentials() if service.probe["kind"] == "aws" else None
         return aws_call.call(service.probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
-                             credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock)
+                             credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock,
+                             deadline=ctx.deadline)

@@ -6,6 +6,7 @@ and the inventory all wait on the same DNS answer instead of asking twice.
 """
 from __future__ import annotations
 
+import dataclasses
 import ssl
 import threading
 import time
@@ -133,11 +134,15 @@ class CheckContext:
 
     # --- shared, memoised evidence -------------------------------------------------
     def dns(self, hostname: str, role: str, server: Tuple[str, int], rdtype: str = "A") -> dns_probe.DnsLookup:
-        return self.memo.get(
+        """One query per (name, server, type) serves every role that names the server (a node whose
+        resolv.conf lists 169.254.169.253 itself), but each role gets its own evidence: keyed without
+        the role, the second role's lookup came back labelled with the first one's and went missing."""
+        lookup = self.memo.get(
             ("dns", hostname, server, rdtype),
             lambda: dns_probe.lookup(hostname, rdtype, server, role, self.step_timeout(),
                                      self.facts.vpc_cidrs, self.guard),
         )
+        return lookup if lookup.resolver_role == role else dataclasses.replace(lookup, resolver_role=role)
 
     def vpc_addresses(self, hostname: str) -> List[str]:
         """In-VPC IPv4 addresses the VPC resolver gives for hostname."""

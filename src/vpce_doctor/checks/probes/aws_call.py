@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import email.utils
 import json
+import random
 import re
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlencode
@@ -28,18 +30,36 @@ INVALID_CREDENTIALS = "invalid_credentials"
 TIMEOUT = "timeout"
 CONNECT_ERROR = "connect_error"
 TLS_ERROR = "tls_error"
-UNEXPECTED = "unexpected_response"
+UNEXPECTED = "unexpected_response"  # an AWS-shaped error this tool does not know how to judge
+SERVER_ERROR = "server_error"  # HTTP 5xx: whatever answered could not serve the call
+THROTTLED = "throttled"  # still throttled after one retry
+UNPARSEABLE = "unparseable_response"  # not an AWS answer: HTML (a captive portal, a proxy), binary, empty
 SKIPPED = "skipped"
 ERROR = "error"
+# Outcomes that prove nothing about the service: it is "unknown" with the reason, never "ok".
+INCONCLUSIVE = (UNEXPECTED, SERVER_ERROR, THROTTLED, UNPARSEABLE)
 
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden",
-                 "UnauthorizedException", "AuthorizationError"}
+                 "UnauthorizedException", "AuthorizationError", "DENIED"}
 _CREDENTIAL_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "ExpiredToken",
                      "ExpiredTokenException", "InvalidAccessKeyId", "InvalidToken", "MissingAuthenticationToken",
                      "IncompleteSignature"}
-_SKEW_CODES = {"RequestTimeTooSkewed", "RequestExpired"}
-_POLICY_TEXT = re.compile(r"VPC endpoint policy", re.I)
-_SKEW_TEXT = re.compile(r"Signature expired|Signature not yet current|too skewed", re.I)
+_SKEW_CODES = {"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"}
+_THROTTLING_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+                     "RequestThrottledException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown",
+                     "TOOMANYREQUESTS"}
+# What IAM writes when an endpoint policy is the reason: "... because no VPC endpoint policy allows the
+# ec2:X action" or "... with an explicit deny in a VPC endpoint policy", newer answers with ": arn:..." of
+# the endpoint appended, ECR's registry with its "denied: " prefix. The phrase, not the words anywhere:
+# a page that merely mentions endpoint policies is not a denial.
+_POLICY_TEXT = re.compile(r"(?:because no|explicit deny in an?) VPC endpoint policy\b", re.I)
+_SKEW_TEXT = re.compile(r"Signature expired|Signature not yet current|too skewed|RequestTimeTooSkewed", re.I)
+# "Signature expired: 20151221T200419Z is now earlier than 20151221T201450Z (20151221T201950Z - 5 min.)"
+# "Signature not yet current: 20151221T203000Z is still later than 20151221T202450Z (20151221T201950Z + 5 min.)"
+_SIGV4_SKEW = re.compile(r"Signature (?:expired|not yet current): (\d{8}T\d{6}Z) is (?:now earlier|still later) than "
+                         r"\d{8}T\d{6}Z \((\d{8}T\d{6}Z) [-+] (\d+) min\.?\)")
+_S3_TIMES = re.compile(r"<RequestTime>\s*([^<]+?)\s*</RequestTime>.*?<ServerTime>\s*([^<]+?)\s*</ServerTime>", re.S)
+MESSAGE_LIMIT = 400
 
 
 @dataclass(frozen=True)
@@ -55,44 +75,142 @@ class ApiResult:
     server_date: Optional[str] = None
     skew_seconds: Optional[float] = None
     ms: float = 0.0
+    attempts: int = 1
 
 
-def classify(status: int, code: Optional[str], message: str, expect_status: Any) -> str:
-    """HTTP status + AWS error code + message -> outcome. Pure; the verdict table leans on it."""
-    code = (code or "").split("#")[-1].split(":")[0]
+def _bare_code(code: Optional[str]) -> str:
+    return (code or "").split("#")[-1].split(":")[0].strip()
+
+
+def classify(status: int, code: Optional[str], message: str, expect_status: Any, aws_shaped: bool = True) -> str:
+    """HTTP status + AWS error code + message -> outcome. Pure; the verdict table leans on it.
+
+    aws_shaped: False when the body is not an AWS answer at all (an HTML page, binary, UTF-16 noise);
+    such an answer never counts as success, whatever status it came with."""
+    code = _bare_code(code)
+    message = message or ""
+    if status == 429 or code in _THROTTLING_CODES:
+        return THROTTLED
     # An endpoint policy denial outranks "any answer proves the path" expectations.
-    if status == 403 and _POLICY_TEXT.search(message or ""):
+    if aws_shaped and (status == 403 or code in _DENIED_CODES) and _POLICY_TEXT.search(message):
         return POLICY_DENIED
+    if not aws_shaped:
+        return UNPARSEABLE
+    if status >= 500:
+        return SERVER_ERROR
     if 200 <= status < 300 and not code:
         return SUCCESS
     if expect_status == "any" or (isinstance(expect_status, list) and status in expect_status):
         return SUCCESS
-    if code in _SKEW_CODES or _SKEW_TEXT.search(message or ""):
+    if code in _SKEW_CODES or _SKEW_TEXT.search(message):
         return CLOCK_SKEW
     if code in _DENIED_CODES:
-        return POLICY_DENIED if _POLICY_TEXT.search(message or "") else IAM_DENIED
+        return IAM_DENIED
     if code in _CREDENTIAL_CODES:
         return INVALID_CREDENTIALS
+    if not code:
+        return UNPARSEABLE  # an error status with nothing an AWS service would have said
     return UNEXPECTED
 
 
+def decode_body(body: bytes, headers) -> str:
+    """Text of an answer: UTF-8, or UTF-16 when a BOM or the Content-Type says so (a proxy's page
+    may be either); undecodable bytes replaced."""
+    head = body[:8192]
+    content_type = (headers.get("content-type") or "").lower()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or "utf-16" in content_type:
+        return head.decode("utf-16", "replace").lstrip("\ufeff")
+    return head.decode("utf-8", "replace").lstrip("\ufeff")
+
+
+def looks_like_aws(text: str, headers) -> bool:
+    """Whether an answer is shaped like something an AWS service sends: empty, JSON, or XML that is
+    not an HTML page. A captive portal's or proxy's HTML page, binary or mojibake is not."""
+    stripped = text.lstrip()
+    if not stripped:
+        return True
+    if "html" in (headers.get("content-type") or "").lower():
+        return False
+    lowered = stripped[:512].lower()
+    if lowered.startswith(("<!doctype html", "<html")) or "<body" in lowered:
+        return False
+    if stripped.startswith(("{", "[")):
+        return True
+    if stripped.startswith("<"):
+        return True
+    return False
+
+
 def error_fields(body: bytes, headers) -> Tuple[Optional[str], str]:
-    text = body[:8192].decode("utf-8", "replace")
-    code = headers.get("x-amzn-errortype")
+    code, message, _ = parse_error(body, headers)
+    return code, message
+
+
+def parse_error(body: bytes, headers) -> Tuple[Optional[str], str, bool]:
+    """(code, message, aws_shaped) of an error answer: JSON (`__type`/`code`/`message`, the registry's
+    `errors[0]`), XML (`<Code>`/`<Message>`) or `x-amzn-ErrorType`. The message is cut to 400
+    characters; the redactor masks secrets in it before anything renders it."""
+    text = decode_body(body, headers)
+    header_code = headers.get("x-amzn-errortype")
+    code: Optional[str] = header_code if isinstance(header_code, str) else None
     message = ""
-    if text.lstrip().startswith("{"):
+    aws_shaped = looks_like_aws(text, headers)
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
         try:
-            data = json.loads(text)
-            code = code or data.get("__type") or data.get("code") or data.get("Code")
-            message = data.get("message") or data.get("Message") or ""
+            data = json.loads(stripped)
         except ValueError:
-            pass
-    else:
+            data = None
+            aws_shaped = bool(code)
+        if isinstance(data, dict):
+            errors = data.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                data = errors[0]  # the registry's {"errors":[{"code":"DENIED","message":"denied: ..."}]}
+            code = code or _text_field(data, "__type", "code", "Code")
+            message = _text_field(data, "message", "Message") or ""
+    elif aws_shaped and stripped.startswith("<"):
         found = re.search(r"<Code>(.*?)</Code>", text, re.S)
         code = code or (found.group(1).strip() if found else None)
         found = re.search(r"<Message>(.*?)</Message>", text, re.S)
         message = found.group(1).strip() if found else ""
-    return code, message[:400]
+        aws_shaped = bool(code) or not stripped[1:2].isalpha() or stripped.startswith(("<?xml", "<Error", "<Response"))
+    return code, message, aws_shaped
+
+
+def _text_field(data: Dict[str, Any], *names: str) -> Optional[str]:
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _stamp(text: str) -> Optional[float]:
+    for fmt in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            continue
+    return None
+
+
+def skew_from_error(body: bytes, headers, message: str) -> Optional[float]:
+    """Server minus local clock, read from a clock-skew rejection itself, per protocol:
+    S3's RequestTimeTooSkewed carries <RequestTime> and <ServerTime>; SigV4 services say
+    "Signature expired: REQ is now earlier than ... (NOW - 5 min.)" (15 min. for some), or
+    "Signature not yet current: REQ is still later than ... (NOW + 5 min.)". EC2's
+    RequestExpired carries neither: the Date header is all there is (see clock_skew)."""
+    found = _SIGV4_SKEW.search(message or "")
+    if found:
+        sent, now = _stamp(found.group(1)), _stamp(found.group(2))
+        if sent is not None and now is not None:
+            return round(now - sent, 1)
+    found = _S3_TIMES.search(decode_body(body, headers))
+    if found:
+        sent, now = _stamp(found.group(1)), _stamp(found.group(2))
+        if sent is not None and now is not None:
+            return round(now - sent, 1)
+    return None
 
 
 def build_request(probe: Dict[str, Any], region: str) -> Tuple[str, str, Dict[str, str], bytes]:
@@ -194,6 +312,26 @@ def clock_skew(exchange_: Exchange) -> Tuple[Optional[str], Optional[float]]:
     return date_header, round(server_time - exchange_.received, 1)
 
 
+def _mask_known(text: str, credentials: Any) -> str:
+    """This run's own secrets out of a server's message before it is cut to size: a cut that falls
+    inside an echoed session token would leave a piece the redactor can no longer recognise."""
+    for name in ("token", "secret_key", "access_key"):
+        value = getattr(credentials, name, None) if credentials is not None else None
+        if isinstance(value, str) and len(value) >= 8:
+            text = text.replace(value, "***")
+    return text
+
+
+def _retry_after(headers) -> float:
+    try:
+        return max(0.0, float(headers.get("retry-after") or 0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+THROTTLE_BACKOFF = (0.2, 1.0)  # seconds: jittered first wait, and the most a Retry-After is honoured
+
+
 def call(
     probe: Dict[str, Any],
     hostname: str,
@@ -205,27 +343,62 @@ def call(
     timeout: float,
     guard: NetworkGuard,
     clock: Callable[[], float],
+    deadline: Optional[float] = None,
 ) -> ApiResult:
     """The service's catalogue probe, reduced to an outcome. The body (an ECR token on
-    success) is dropped here; only the verdict inputs stay."""
+    success) is dropped here; only the verdict inputs stay.
+
+    A throttled answer is retried once, after a jittered backoff (Retry-After honoured up to 1 s),
+    when the run deadline (time.monotonic() value) leaves room for it; still throttled, the outcome
+    is `throttled` and the service is unknown, never ok."""
     started = time.monotonic()
     base = dict(operation=probe["operation"], address=format_addr(address, port), hostname=hostname)
+    attempts = 0
 
     def result(**kw) -> ApiResult:
-        return ApiResult(ms=(time.monotonic() - started) * 1000.0, **base, **kw)
+        return ApiResult(ms=(time.monotonic() - started) * 1000.0, attempts=attempts, **base, **kw)
 
     method, path, headers, body = build_request(probe, region)
-    try:
-        answer = exchange(method, path, headers, body,
-                          signing_name=probe.get("signing_name") if probe["kind"] == "aws" else None,
-                          hostname=hostname, address=address, port=port, region=region, credentials=credentials,
-                          ssl_context=ssl_context, timeout=timeout, guard=guard, clock=clock)
-    except ExchangeFailed as exc:
-        return result(outcome=exc.outcome, phase=exc.phase, message=exc.message)
-    server_date, skew = clock_skew(answer)
-    code, message = (None, "")
-    if answer.status >= 300:
-        code, message = error_fields(answer.body, answer.headers)
-    outcome = classify(answer.status, code, message, probe.get("expect_status"))
-    return result(outcome=outcome, http_status=answer.status, error_code=code, message=message or None,
-                  server_date=server_date, skew_seconds=skew)
+    while True:
+        attempts += 1
+        try:
+            answer = exchange(method, path, headers, body,
+                              signing_name=probe.get("signing_name") if probe["kind"] == "aws" else None,
+                              hostname=hostname, address=address, port=port, region=region, credentials=credentials,
+                              ssl_context=ssl_context, timeout=timeout, guard=guard, clock=clock)
+        except ExchangeFailed as exc:
+            return result(outcome=exc.outcome, phase=exc.phase, message=exc.message[:MESSAGE_LIMIT])
+        server_date, skew = clock_skew(answer)
+        code, message, aws_shaped = (None, "", True)
+        if answer.status >= 300:
+            code, message, aws_shaped = parse_error(answer.body, answer.headers)
+        elif probe["kind"] == "aws":
+            aws_shaped = looks_like_aws(decode_body(answer.body, answer.headers), answer.headers)
+        message = _mask_known(message, credentials)
+        outcome = classify(answer.status, code, message, probe.get("expect_status"), aws_shaped)
+        if outcome == THROTTLED and attempts == 1 and deadline is not None:
+            wait = min(THROTTLE_BACKOFF[1], max(_retry_after(answer.headers), THROTTLE_BACKOFF[0] * (1 + random.random())))
+            left = deadline - time.monotonic() - wait
+            if left > 0.1:
+                time.sleep(wait)
+                timeout = min(timeout, left)
+                continue
+        if outcome == CLOCK_SKEW:
+            measured = skew_from_error(answer.body, answer.headers, message)
+            skew = measured if measured is not None else skew
+        if outcome in (UNPARSEABLE, SERVER_ERROR) and not message:
+            message = _describe(answer)
+        if outcome == THROTTLED:
+            message = "throttled %s (%s); %s" % ("twice" if attempts > 1 else "once, no time left to retry",
+                                                 code or "HTTP %d" % answer.status, message)
+        return result(outcome=outcome, http_status=answer.status, error_code=code[:128] if code else None,
+                      message=message[:MESSAGE_LIMIT] or None, server_date=server_date, skew_seconds=skew)
+
+
+def _describe(answer: Exchange) -> str:
+    """What an answer that is not AWS's looked like, in words (never its bytes)."""
+    content_type = answer.headers.get("content-type") or "no Content-Type"
+    text = decode_body(answer.body, answer.headers).lstrip().lower()
+    kind = ("an HTML page (a captive portal or a proxy?)" if "html" in content_type.lower() or text.startswith(("<!doctype", "<html"))
+            else "an empty body" if not text else "a body that is not AWS's JSON or XML")
+    return "HTTP %d with %s (%s, %d bytes)" % (answer.status, kind, content_type[:60], len(answer.body))
