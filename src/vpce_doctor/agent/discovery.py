@@ -16,12 +16,13 @@ from ..core.settings import Settings, SettingsError
 def discover(settings: Settings, remaining) -> NodeFacts:
     """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery."""
     guard = NetworkGuard(settings.allow_net)
+    resolver_notes: List[str] = []
     imds_facts, components, resolvers = run_parallel([
         lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard),
         (lambda: components_mod.running_components()) if settings.scan_processes else (lambda: []),
-        lambda: _resolvers(settings),
+        lambda: _resolvers(settings, resolver_notes),
     ], remaining)
-    notes: List[str] = []
+    notes: List[str] = list(resolver_notes)
     if isinstance(imds_facts, BaseException):
         imds_facts = imds_mod.ImdsFacts(endpoint=settings.imds_endpoint, error=str(imds_facts))
     if isinstance(components, BaseException):
@@ -67,10 +68,10 @@ def discover(settings: Settings, remaining) -> NodeFacts:
     )
 
 
-def _resolvers(settings: Settings) -> Tuple[List[str], dict]:
+def _resolvers(settings: Settings, notes: List[str]) -> Tuple[List[str], dict]:
     if settings.resolvers:
         return list(settings.resolvers), {r: "--resolver" for r in settings.resolvers}
-    return resolvconf.node_resolvers(settings.resolv_conf)
+    return resolvconf.node_resolvers(settings.resolv_conf, notes=notes)
 
 
 def needed_by_running(facts: NodeFacts) -> Dict[str, List[str]]:
