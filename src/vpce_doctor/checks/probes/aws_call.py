@@ -141,15 +141,17 @@ def looks_like_aws(text: str, headers) -> bool:
     return False
 
 
-def error_fields(body: bytes, headers) -> Tuple[Optional[str], str]:
+def error_fields(body: bytes, headers, credentials: Any = None) -> Tuple[Optional[str], str]:
+    """(code, message) with this run's own secrets masked, then cut to MESSAGE_LIMIT characters
+    (mask first: a cut inside an echoed token leaves a piece nothing recognises)."""
     code, message, _ = parse_error(body, headers)
-    return code, message
+    return code, _mask_known(message, credentials)[:MESSAGE_LIMIT]
 
 
 def parse_error(body: bytes, headers) -> Tuple[Optional[str], str, bool]:
     """(code, message, aws_shaped) of an error answer: JSON (`__type`/`code`/`message`, the registry's
-    `errors[0]`), XML (`<Code>`/`<Message>`) or `x-amzn-ErrorType`. The message is cut to 400
-    characters; the redactor masks secrets in it before anything renders it."""
+    `errors[0]`), XML (`<Code>`/`<Message>`) or `x-amzn-ErrorType`. The message is whole (from
+    the first 8 KiB of the body); callers mask and cut it."""
     text = decode_body(body, headers)
     header_code = headers.get("x-amzn-errortype")
     code: Optional[str] = header_code if isinstance(header_code, str) else None
