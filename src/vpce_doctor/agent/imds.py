@@ -77,6 +77,47 @@ class ImdsClient:
         raise _Refused("IMDS refused the token call (HTTP %d) and IMDSv1 is off" % status)
 
 
+IDENTITY_FIELDS = ("region", "availabilityZone", "instanceId", "accountId", "privateIp")
+
+
+def parse_identity(document: str) -> Tuple[Dict[str, str], Optional[str]]:
+    """(the identity fields that are strings, what was wrong). A field of another type (a number, a
+    list, null) is left out with a note rather than turned into text or a crash further down."""
+    try:
+        data = json.loads(document)
+    except (ValueError, RecursionError):
+        return {}, "the identity document is not JSON"
+    if not isinstance(data, dict):
+        return {}, "the identity document is not a JSON object (%s)" % type(data).__name__
+    identity = {k: data[k].strip() for k in IDENTITY_FIELDS if isinstance(data.get(k), str) and data[k].strip()}
+    wrong = [k for k in IDENTITY_FIELDS if k in data and data[k] is not None and not isinstance(data[k], str)]
+    return identity, ("identity document field(s) of the wrong type ignored: %s" % ", ".join(
+        "%s (%s)" % (k, type(data[k]).__name__) for k in wrong) if wrong else None)
+
+
+def parse_role_credentials(document: str) -> Tuple[Optional[RoleCredentials], Optional[str]]:
+    """(credentials, what was wrong). Usable only with AccessKeyId and SecretAccessKey as non-empty
+    strings and Token a string or absent; anything else (a number, a list) means no credentials,
+    with the reason, never a crash in the signer or the redactor."""
+    try:
+        data = json.loads(document)
+    except (ValueError, RecursionError):
+        return None, "the role credentials document is not JSON"
+    if not isinstance(data, dict):
+        return None, "the role credentials document is not a JSON object (%s)" % type(data).__name__
+    if data.get("Code", "Success") != "Success":
+        return None, "IMDS role credentials Code is %s" % (data["Code"] if isinstance(data["Code"], str) else
+                                                            type(data["Code"]).__name__)[:60]
+    key, secret, token = data.get("AccessKeyId"), data.get("SecretAccessKey"), data.get("Token")
+    wrong = [name for name, value in (("AccessKeyId", key), ("SecretAccessKey", secret))
+             if not isinstance(value, str) or not value]
+    if token is not None and not isinstance(token, str):
+        wrong.append("Token")
+    if wrong:
+        return None, "the role credentials are unusable: %s missing or of the wrong type" % ", ".join(wrong)
+    return RoleCredentials(key, secret, token or None), None
+
+
 def _lines(text: Optional[str]) -> List[str]:
     return [line.strip() for line in (text or "").split() if line.strip()]
 
@@ -117,16 +158,14 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
     ], remaining)
     errors += [r for r in second if isinstance(r, BaseException)]
     vpc_id, subnet_id, cidrs, ipv6, role_credentials = [None if isinstance(r, BaseException) else r for r in second]
-    try:
-        if document:
-            data = json.loads(document)
-            facts.identity = {k: str(data[k]) for k in ("region", "availabilityZone", "instanceId", "accountId", "privateIp")
-                              if data.get(k)}
-        if role_credentials:
-            data = json.loads(role_credentials)
-            facts.role_credentials = RoleCredentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("Token"))
-    except (ValueError, KeyError) as exc:
-        errors.append(exc)
+    if document:
+        facts.identity, problem = parse_identity(document)
+        if problem:
+            errors.append(ValueError(problem))
+    if role_credentials:
+        facts.role_credentials, problem = parse_role_credentials(role_credentials)
+        if problem:
+            errors.append(ValueError(problem))
     facts.vpc_id = (vpc_id or "").strip() or None
     facts.subnet_id = (subnet_id or "").strip() or None
     facts.vpc_cidrs = _lines(cidrs) + _lines(ipv6)
