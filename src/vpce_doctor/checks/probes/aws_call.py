@@ -126,19 +126,14 @@ def decode_body(body: bytes, headers) -> str:
 def looks_like_aws(text: str, headers) -> bool:
     """Whether an answer is shaped like something an AWS service sends: empty, JSON, or XML that is
     not an HTML page. A captive portal's or proxy's HTML page, binary or mojibake is not."""
+    # The body decides, not the Content-Type: some services (and moto) label JSON as text/html.
     stripped = text.lstrip()
     if not stripped:
         return True
-    if "html" in (headers.get("content-type") or "").lower():
-        return False
     lowered = stripped[:512].lower()
-    if lowered.startswith(("<!doctype html", "<html")) or "<body" in lowered:
+    if lowered.startswith(("<!doctype html", "<html")) or "<body" in lowered or "<head" in lowered:
         return False
-    if stripped.startswith(("{", "[")):
-        return True
-    if stripped.startswith("<"):
-        return True
-    return False
+    return stripped.startswith(("{", "[", "<"))
 
 
 def error_fields(body: bytes, headers, credentials: Any = None) -> Tuple[Optional[str], str]:
@@ -401,6 +396,6 @@ def _describe(answer: Exchange) -> str:
     """What an answer that is not AWS's looked like, in words (never its bytes)."""
     content_type = answer.headers.get("content-type") or "no Content-Type"
     text = decode_body(answer.body, answer.headers).lstrip().lower()
-    kind = ("an HTML page (a captive portal or a proxy?)" if "html" in content_type.lower() or text.startswith(("<!doctype", "<html"))
+    kind = ("an HTML page (a captive portal or a proxy?)" if not looks_like_aws(text, answer.headers) and "<" in text[:512]
             else "an empty body" if not text else "a body that is not AWS's JSON or XML")
     return "HTTP %d with %s (%s, %d bytes)" % (answer.status, kind, content_type[:60], len(answer.body))
