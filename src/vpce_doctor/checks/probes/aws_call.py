@@ -100,10 +100,11 @@ def classify(status: int, code: Optional[str], message: str, expect_status: Any,
         return SERVER_ERROR
     if 200 <= status < 300 and not code:
         return SUCCESS
+    # A clock rejection is about this node whatever the probe expected (S3's 403 RequestTimeTooSkewed).
+    if status >= 400 and (code in _SKEW_CODES or _SKEW_TEXT.search(message)):
+        return CLOCK_SKEW
     if expect_status == "any" or (isinstance(expect_status, list) and status in expect_status):
         return SUCCESS
-    if code in _SKEW_CODES or _SKEW_TEXT.search(message):
-        return CLOCK_SKEW
     if code in _DENIED_CODES:
         return IAM_DENIED
     if code in _CREDENTIAL_CODES:
