@@ -36,8 +36,9 @@ THROTTLED = "throttled"  # still throttled after one retry
 UNPARSEABLE = "unparseable_response"  # not an AWS answer: HTML (a captive portal, a proxy), binary, empty
 SKIPPED = "skipped"
 ERROR = "error"
-# Outcomes that prove nothing about the service: it is "unknown" with the reason, never "ok".
-INCONCLUSIVE = (UNEXPECTED, SERVER_ERROR, THROTTLED, UNPARSEABLE)
+# Outcomes that prove nothing about the service: with no finding that explains them (a blocked port,
+# a failed handshake, a name outside the VPC), the service is "unknown" with the reason, never "ok".
+INCONCLUSIVE = (UNEXPECTED, SERVER_ERROR, THROTTLED, UNPARSEABLE, TIMEOUT, CONNECT_ERROR, TLS_ERROR)
 
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden",
                  "UnauthorizedException", "AuthorizationError", "DENIED"}
