@@ -17,7 +17,7 @@ from .hostile import (ENDPOINT_IP, VPC_CIDR, HostileDns, RawServer, good_credent
 
 # Python's start-up and imports on a loaded 2-core machine, on top of the run's own deadline.
 STARTUP_MARGIN = 12.0
-HOSTNAMES = ["*.us-east-1.amazonaws.com", "*.dkr.ecr.us-east-1.amazonaws.com", "*.s3.us-east-1.amazonaws.com",
+HOSTNAMES = ["*.us-east-1.amazonaws.com", "*.ecr.us-east-1.amazonaws.com", "*.dkr.ecr.us-east-1.amazonaws.com", "*.s3.us-east-1.amazonaws.com",
              "*.amazonaws.com"]
 
 STS_OK = b"""<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
