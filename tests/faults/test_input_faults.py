@@ -181,7 +181,8 @@ def test_concurrent_runs_share_a_state_dir(node, tmp_path):
     assert not [p for p in os.listdir(str(state)) if p.startswith(".vpce-doctor-")]
 
 
-@pytest.mark.parametrize("signum,returncode", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 3)])
+@pytest.mark.parametrize("signum,returncode", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 3)],
+                         ids=["SIGTERM", "SIGINT"])
 def test_signal_mid_run_ends_it_cleanly(signum, returncode, node, servers, tmp_path):
     """A run stopped mid-way (systemd stop, ^C): it ends at once, with no traceback and no half-written state."""
     from .hostile import HostileDns
