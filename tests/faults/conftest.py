@@ -80,8 +80,9 @@ class Node:
     https_port: int = 0
     env: Dict[str, str] = field(default_factory=dict)
     services: str = "sts"
-    timeout: float = 0.5
-    deadline: float = 4.0
+    # generous for loopback on a loaded 2-core machine; the hostile cases wait this long, no more
+    timeout: float = 1.0
+    deadline: float = 6.0
     extra: List[str] = field(default_factory=list)
 
     def args(self) -> List[str]:

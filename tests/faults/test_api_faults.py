@@ -118,7 +118,7 @@ SKEW = {"signature_expired_5_min": 600, "signature_not_yet_current_15_min": -180
 def test_hostile_api_answer(case, node, servers, good_tls):
     make, services, api_outcome, codes, status = API_CASES[case]
     endpoint = servers(RawServer(ENDPOINT_IP, make(), good_tls))
-    node.https_port, node.services, node.timeout, node.deadline = endpoint.port, services, 0.5, 5.0
+    node.https_port, node.services = endpoint.port, services
     outcome = node.run()
     service = outcome.service(services)
     api = service["probes"]["api"]

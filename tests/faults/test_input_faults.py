@@ -193,7 +193,11 @@ def test_signal_mid_run_ends_it_cleanly(signum, returncode, node, servers, tmp_p
     proc = subprocess.Popen([sys.executable, "-m", "vpce_doctor", *node.args(), "--state-dir", str(state)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=ROOT)
     try:
-        time.sleep(3.0)  # past start-up, into the probes
+        waited = time.monotonic()
+        while slow.queries == 0 and time.monotonic() - waited < 30:
+            time.sleep(0.05)  # past start-up (however slow), into the probes
+        assert slow.queries > 0
+        time.sleep(0.2)
         sent = time.monotonic()
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=20)

@@ -82,7 +82,7 @@ def test_no_marker_in_any_artifact(node, servers, good_tls, tmp_path, kubelet):
     imds = servers(RawServer("127.77.0.251", imds_responder(imds_documents(good_credentials("IMDSMARK")))))
     endpoint = servers(RawServer(ENDPOINT_IP, echoing, good_tls))
     node.imds_url = "http://127.77.0.251:%d" % imds.port
-    node.https_port, node.services, node.deadline = endpoint.port, "sts,ecr.api,ec2", 6.0
+    node.https_port, node.services, node.deadline = endpoint.port, "sts,ecr.api,ec2", 8.0
     artifacts = {}
     for name, (env, key) in _sources(tmp_path, servers).items():
         node.env = env

@@ -14,6 +14,13 @@ def _garbage(sock):
     sock.sendall(b"\x17\x03\x03\x00\x10" + b"\xde\xad\xbe\xef" * 64)
 
 
+def _reset_after_hello(sock):
+    # After the ClientHello, so the reset lands in the handshake: a reset right on accept races the
+    # client's connect() and may read as a refused port instead.
+    sock.recv(4096)
+    reset(sock)
+
+
 def _plain_http(sock):
     sock.recv(4096)
     sock.sendall(http_answer(400, b"<html><body>plain HTTP here</body></html>", "text/html"))
@@ -26,7 +33,7 @@ def _make(case, ca):
     if case == "silence":
         return RawServer(ENDPOINT_IP, before_tls=silence(8.0))
     if case == "reset":
-        return RawServer(ENDPOINT_IP, before_tls=reset)
+        return RawServer(ENDPOINT_IP, before_tls=_reset_after_hello)
     if case == "garbage":
         return RawServer(ENDPOINT_IP, before_tls=_garbage)
     if case == "plain_http":
