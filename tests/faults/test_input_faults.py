@@ -63,6 +63,8 @@ FLAG_CASES = {
     "config_symlink_loop": (lambda t: ["--config", _loop(t)], "cannot read config"),
     "config_huge": (lambda t: ["--config", _file(t, "# " + "x" * (2 << 20) + "\n")], "larger than 1048576 bytes"),
     "config_missing": (lambda t: ["--config", str(t / "nope.toml")], "config file not found"),
+    "ca_bundle_fifo": (lambda t: ["--ca-bundle", _fifo(t)], "cannot read CA bundle"),
+    "ca_bundle_dev_zero": (lambda t: ["--ca-bundle", "/dev/zero"], "not a regular file (a character device)"),
 }
 
 

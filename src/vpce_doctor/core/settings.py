@@ -78,7 +78,8 @@ RANGES: Dict[str, Tuple[float, float]] = {
 }
 _FLOATS = {"timeout", "deadline", "clock_tolerance"}
 _INTS = {"https_port", "history"}
-_MAX_ITEMS = 256  # a list setting longer than this is a mistake (and would fan out probes)
+_MAX_ITEMS = 256
+CA_BUNDLE_LIMIT = 16 << 20  # a list setting longer than this is a mistake (and would fan out probes)
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -184,8 +185,13 @@ def validate(settings: Settings, known_services: Optional[Collection[str]] = Non
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 raise SettingsError("%s: not a CIDR: %s (expected e.g. 10.0.0.0/16)" % (name, _shown(cidr))) from None
-    if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
-        raise SettingsError("CA bundle not found: %s" % settings.ca_bundle)
+    if settings.ca_bundle:
+        try:
+            read_bytes_capped(settings.ca_bundle, CA_BUNDLE_LIMIT)  # a FIFO would block the TLS context's load
+        except FileNotFoundError:
+            raise SettingsError("CA bundle not found: %s" % settings.ca_bundle) from None
+        except OSError as exc:
+            raise SettingsError("cannot read CA bundle %s: %s" % (settings.ca_bundle, exc.strerror or exc)) from None
     unknown = sorted(set(settings.services) - set(known_services)) if known_services is not None else []
     if unknown:
         raise SettingsError("unknown service id(s): %s (see `vpce-doctor services`)" % ", ".join(unknown))
