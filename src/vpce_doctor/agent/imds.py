@@ -89,7 +89,8 @@ def parse_identity(document: str) -> Tuple[Dict[str, str], Optional[str]]:
         return {}, "the identity document is not JSON"
     if not isinstance(data, dict):
         return {}, "the identity document is not a JSON object (%s)" % type(data).__name__
-    identity = {k: data[k].strip() for k in IDENTITY_FIELDS if isinstance(data.get(k), str) and data[k].strip()}
+    # Kept as sent (not stripped): whether a value is a valid region or id is judged where facts are checked.
+    identity = {k: data[k] for k in IDENTITY_FIELDS if isinstance(data.get(k), str) and data[k]}
     wrong = [k for k in IDENTITY_FIELDS if k in data and data[k] is not None and not isinstance(data[k], str)]
     return identity, ("identity document field(s) of the wrong type ignored: %s" % ", ".join(
         "%s (%s)" % (k, type(data[k]).__name__) for k in wrong) if wrong else None)
