@@ -85,6 +85,11 @@ def test_bad_operator_input_is_one_line(case, tmp_path):
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
 
 
+def test_demo_timeout_out_of_range_is_one_line():
+    done = run_cli(["demo", "--timeout", "inf", "--no-tui"], timeout=60)
+    assert done.returncode == 3 and done.stderr.strip() == "vpce-doctor: timeout must be between 0.05 and 60, got inf"
+
+
 # resolv.conf cases: the run goes on with the node's good resolvers and a note about what was skipped
 RESOLV_CASES = {
     "bad_nameserver_line": (lambda t, good: _file(t, "nameserver dns.corp.example\nnameserver %s\nnameserver\n"

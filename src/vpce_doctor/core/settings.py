@@ -112,6 +112,16 @@ def _coerce(name: str, value: Any) -> Any:
     return str(value) if value is not None else None
 
 
+def check_number(name: str, value: Any) -> Any:
+    """A number setting within its documented range (RANGES), or SettingsError with one line."""
+    try:
+        return _number(name, value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, SettingsError):
+            raise
+        raise SettingsError("invalid value for %s: %s" % (name, _shown(value))) from None
+
+
 def _number(name: str, value: Any) -> Any:
     if isinstance(value, bool):
         raise TypeError
