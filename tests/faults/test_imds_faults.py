@@ -47,6 +47,8 @@ IMDS_CASES = {
         "wrong type ignored: region (int), availabilityZone (list), accountId (int)"),
     "identity_huge": (lambda: imds_responder(with_doc(IDENTITY, "{" + " " * (3 << 20) + "}")), [],
                       "not JSON"),
+    "token_with_header_injection": (lambda: imds_responder(GOOD, token_body=b"tok\r\nX-Injected: 1"),
+                                    ["no_credentials"], "later read failed"),
     "slow_drip": (lambda: (lambda request, index: drip(http_answer(200, b"imds-token-0123"), every=0.3)),
                   ["imds_unreachable", "no_credentials"], None),
     "redirect": (lambda: redirect, ["imds_unreachable", "no_credentials"], "HTTP 301"),

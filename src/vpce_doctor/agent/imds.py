@@ -144,6 +144,7 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
         lambda: client.get("/latest/meta-data/iam/security-credentials/"),
     ], remaining)
     errors = [r for r in (document, mac, local_ipv4, roles) if isinstance(r, BaseException)]
+    document = None if isinstance(document, BaseException) else document
     mac = (mac or "").strip() if not isinstance(mac, BaseException) else ""
     roles = _lines(roles) if not isinstance(roles, BaseException) else []
     facts.iam_role = roles[0] if roles else None
