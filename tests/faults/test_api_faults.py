@@ -80,6 +80,11 @@ API_CASES = {
                         "unknown"),
     "huge_ok_body": (lambda: always(http_answer(200, STS_OK + b"<!--" + b"y" * (8 << 20) + b"-->")), "sts", "success",
                      [], "ok"),
+    "content_length_lies": (lambda: always(http_answer(200, STS_OK).replace(
+        b"Content-Length: %d" % len(STS_OK), b"Content-Length: %d" % (len(STS_OK) + 1000))), "sts", "connect_error", [],
+        "unknown"),
+    "endless_header_line": (lambda: always(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"j" * (200 << 10) + b"\r\n\r\n"), "sts",
+                            "connect_error", [], "unknown"),
     "dripping_answer": (lambda: always(drip(http_answer(200, STS_OK), every=0.05)), "sts", "timeout", [], "unknown"),
     "policy_text_with_arn": (lambda: always(xml_error(
         "AccessDenied", "User: %s is not authorized to perform: sts:GetCallerIdentity%s" % (ROLE, POLICY_ARN_TAIL), 403)),

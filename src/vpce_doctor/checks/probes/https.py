@@ -113,6 +113,10 @@ def _exchange(conn: _PinnedConnection, method: str, path: str, headers: Dict[str
         data = response.read(MAX_BODY)
         if fired.is_set():
             raise socket.timeout()
+        short = response.length if isinstance(response.length, int) else 0  # what the Content-Length still owes
+        if short > 0 and len(data) < MAX_BODY:
+            # read(amt) returns what came before the close without complaint: a cut answer is no answer
+            raise http.client.IncompleteRead(data[:0], short)
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
     except (OSError, http.client.HTTPException) as exc:
         raise _failure(conn, exc, fired.is_set()) from None
