@@ -11,6 +11,7 @@ from ..conftest import ROOT
 SHORT = {"dns": "tests/faults/test_dns_faults.py", "imds": "tests/faults/test_imds_faults.py",
          "tls": "tests/faults/test_tls_faults.py", "api": "tests/faults/test_api_faults.py",
          "input": "tests/faults/test_input_faults.py", "secrets": "tests/faults/test_secret_scan.py",
+         "chain": "tests/faults/test_credential_chain.py",
          "runner": "tests/integration/test_runner.py", "scenarios": "tests/integration/test_scenarios.py"}
 
 
