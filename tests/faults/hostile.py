@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 from email.utils import formatdate
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 import dns.flags
 import dns.message

@@ -6,14 +6,12 @@ falling inside the token), and a scan of every artifact the runs produce: text, 
 Prometheus textfile, the state dir (last.json, history) and the journal lines."""
 import json
 import os
-from pathlib import Path
 
 import pytest
 
 from vpce_doctor.agent import components
 from vpce_doctor.demo.world import start_fake_kubelet
 
-from .conftest import aws_ok
 from .hostile import ENDPOINT_IP, RawServer, good_credentials, http_answer, imds_documents, imds_responder
 
 pytestmark = pytest.mark.integration
