@@ -95,8 +95,19 @@ def test_delay_relay_adds_the_round_trip_it_is_asked_for():
     """The bench's stand-in for tc netem, checked with dig's own timer."""
     import re
 
+    # On a loaded 2-core machine one dig may wait seconds for a CPU: ask up to 8 times with a generous
+    # dig timeout and judge the fastest of three answers. The relay can only add delay, so the lower
+    # bound is strict; the upper one only says the relay does not add far more than asked.
+    rtts, outputs = [], []
     with Lab(SCENARIOS["healthy"], tag="relay", one_way_delay=0.0) as lab:
         lab.set_delay(0.05)
-        done = lab.in_node(["dig", "+time=2", "+tries=1", "@169.254.169.253", lab.facts["known_names"][0]])
-    rtt = int(re.search(r"Query time: (\d+) msec", done.stdout).group(1))
-    assert 95 <= rtt <= 250, done.stdout
+        for _ in range(8):
+            done = lab.in_node(["dig", "+time=5", "+tries=2", "@169.254.169.253", lab.facts["known_names"][0]])
+            outputs.append(done.stdout)
+            found = re.search(r"Query time: (\d+) msec", done.stdout)
+            if found:
+                rtts.append(int(found.group(1)))
+            if len(rtts) == 3:
+                break
+    assert rtts, "dig never got an answer through the relay:\n" + "\n".join(outputs)
+    assert 95 <= min(rtts) <= 600, (rtts, outputs[-1])

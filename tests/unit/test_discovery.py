@@ -102,7 +102,7 @@ def test_settings_precedence_flag_env_config(tmp_path):
 @pytest.mark.parametrize("flags,message", [
     ({"vpc_resolver": "resolver.corp"}, "not an address"),
     ({"services": ("ec2", "nope")}, "unknown service"),
-    ({"timeout": -1}, "invalid value for timeout"),
+    ({"timeout": -1}, "timeout must be between"),
     ({"config_path": "/nonexistent/config.toml"}, "config file not found"),
     ({"ca_bundle": "/nonexistent/ca.pem"}, "CA bundle not found"),
 ])

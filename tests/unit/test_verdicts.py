@@ -183,7 +183,7 @@ CLASSIFY = [
     (403, "SignatureDoesNotMatch", "Signature expired: 20261124T000000Z is now earlier than", None, aws_call.CLOCK_SKEW),
     (400, "InvalidClientTokenId", "The security token included in the request is invalid", None,
      aws_call.INVALID_CREDENTIALS),
-    (500, "InternalError", "", None, aws_call.UNEXPECTED),
+    (500, "InternalError", "", None, aws_call.SERVER_ERROR),
 ]
 
 

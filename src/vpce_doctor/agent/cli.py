@@ -277,6 +277,12 @@ def cmd_services(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from ..core.settings import SettingsError, check_number
+
+    try:
+        check_number("timeout", args.timeout)  # the demo builds Settings itself: the same range as check
+    except SettingsError as exc:
+        return _fail(str(exc))
     try:
         from ..demo.cli import run_demo
     except ImportError as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
+from ..core.files import SMALL_LIMIT, read_bytes_capped, read_text_capped
+
 # component name -> process names (psutil name or argv[0] basename) that mean it runs
 COMPONENT_PROCESSES = {
     "kubelet": ["kubelet"],
@@ -41,13 +43,23 @@ def parse_environ(raw: bytes) -> Dict[str, str]:
     return env
 
 
+_USERINFO = re.compile(r"^((?:[a-z][a-z0-9+.\-]*://)?)[^/\s]+@", re.I)  # up to the last @: a password may hold one
+
+
+def mask_userinfo(url: str) -> str:
+    """http://user:password@proxy:3128 -> http://***@proxy:3128 (also without a scheme, which Go
+    accepts): a proxy password is a secret, and these facts go into the report as they are."""
+    return _USERINFO.sub(lambda m: m.group(1) + "***@", url.strip()) if "@" in url else url
+
+
 def proxy_settings(env: Dict[str, str]) -> Dict[str, str]:
-    """HTTPS_PROXY and NO_PROXY the way Go's net/http reads them (upper case wins)."""
+    """HTTPS_PROXY and NO_PROXY the way Go's net/http reads them (upper case wins), with any
+    userinfo masked at the source."""
     out = {}
     for name in ("HTTPS_PROXY", "NO_PROXY"):
         value = env.get(name) or env.get(name.lower())
         if value:
-            out[name] = value
+            out[name] = mask_userinfo(value) if name == "HTTPS_PROXY" else value
     return out
 
 
@@ -55,8 +67,8 @@ def _read_raw_environ(pid: int) -> Dict[str, Any]:
     """{"readable": True, "env": {...}} or {"readable": False, "error": ...}. The whole environment
     stays in memory for the scan only; what is kept is picked by name below."""
     try:
-        with open("/proc/%d/environ" % pid, "rb") as handle:
-            return {"readable": True, "env": parse_environ(handle.read())}
+        raw = read_bytes_capped("/proc/%d/environ" % pid, SMALL_LIMIT)
+        return {"readable": True, "env": parse_environ(raw)}
     except PermissionError:
         return {"readable": False, "error": "not permitted to read /proc/%d/environ (run as root)" % pid}
     except OSError as exc:
@@ -195,8 +207,7 @@ def cluster_endpoint_from_text(text: str) -> Optional[str]:
 def discover_cluster_endpoint(paths: Iterable[str] = KUBECONFIG_PATHS + NODEADM_PATHS) -> Optional[str]:
     for path in paths:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                endpoint = cluster_endpoint_from_text(handle.read())
+            endpoint = cluster_endpoint_from_text(read_text_capped(path, SMALL_LIMIT))
         except OSError:
             continue
         if endpoint:

@@ -1,6 +1,7 @@
 """Node discovery: IMDS facts, the node's resolvers, running components, the cluster endpoint."""
 from __future__ import annotations
 
+import time
 from typing import Dict, List, Tuple
 
 from ..checks.catalogue import load_catalogue, partition_for_region
@@ -13,17 +14,25 @@ from ..core.model import NodeFacts
 from ..core.settings import Settings, SettingsError
 
 
+DISCOVERY_STEPS = 3  # IMDS: the token call, then two parallel rounds of reads
+
+
 def discover(settings: Settings, remaining) -> NodeFacts:
     """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery."""
     guard = NetworkGuard(settings.allow_net)
+    resolver_notes: List[str] = []
+    # IMDS costs a token call and two rounds of reads; an IMDS that drips its answers a byte at a
+    # time (each read within the socket timeout) must not eat the probes' share of the run.
+    budget_end = time.monotonic() + DISCOVERY_STEPS * settings.timeout + 2.0
     imds_facts, components, resolvers = run_parallel([
         lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard),
         (lambda: components_mod.running_components()) if settings.scan_processes else (lambda: []),
-        lambda: _resolvers(settings),
-    ], remaining)
-    notes: List[str] = []
+        lambda: _resolvers(settings, resolver_notes),
+    ], lambda: min(remaining(), budget_end - time.monotonic()))
+    notes: List[str] = list(resolver_notes)
     if isinstance(imds_facts, BaseException):
-        imds_facts = imds_mod.ImdsFacts(endpoint=settings.imds_endpoint, error=str(imds_facts))
+        imds_facts = imds_mod.ImdsFacts(endpoint=settings.imds_endpoint, error="%s: %s" % (
+            type(imds_facts).__name__, imds_facts))
     if isinstance(components, BaseException):
         notes.append("process scan failed: %s" % components)
         components = []
@@ -69,10 +78,10 @@ def discover(settings: Settings, remaining) -> NodeFacts:
     )
 
 
-def _resolvers(settings: Settings) -> Tuple[List[str], dict]:
+def _resolvers(settings: Settings, notes: List[str]) -> Tuple[List[str], dict]:
     if settings.resolvers:
         return list(settings.resolvers), {r: "--resolver" for r in settings.resolvers}
-    return resolvconf.node_resolvers(settings.resolv_conf)
+    return resolvconf.node_resolvers(settings.resolv_conf, notes=notes)
 
 
 def needed_by_running(facts: NodeFacts) -> Dict[str, List[str]]:

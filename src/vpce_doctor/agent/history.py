@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..core.files import REPORT_LIMIT, read_text_capped
 from .render import RENDERERS, write_atomic
 
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
@@ -18,7 +19,13 @@ PROMETHEUS_FILE = "vpce_doctor.prom"
 
 
 def _key(finding: Dict[str, Any]) -> Tuple[str, str]:
-    return finding.get("code", "?"), finding.get("service") or ""
+    return str(finding.get("code", "?")), str(finding.get("service") or "")
+
+
+def _findings(report: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The findings of a report, skipping what is not one (a last.json someone edited)."""
+    found = (report or {}).get("findings")
+    return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
 
 
 def _label(finding: Dict[str, Any]) -> str:
@@ -27,15 +34,14 @@ def _label(finding: Dict[str, Any]) -> str:
 
 def read_last(state_dir: str) -> Optional[Dict[str, Any]]:
     try:
-        with open(os.path.join(state_dir, LAST), encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_text_capped(os.path.join(state_dir, LAST), REPORT_LIMIT))
         return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        return None  # first run, or a file someone broke: every finding then counts as new
+    except (OSError, ValueError, RecursionError):
+        return None  # first run, or a file someone broke (or swapped for a FIFO): every finding then counts as new
 
 
 def changes(previous: Optional[Dict[str, Any]], report: Dict[str, Any]) -> List[Tuple[int, str]]:
-    before = {_key(f): f for f in (previous or {}).get("findings") or []}
+    before = {_key(f): f for f in _findings(previous)}
     now = {_key(f): f for f in report.get("findings") or []}
     lines = []
     for key, finding in now.items():

@@ -78,6 +78,48 @@ class ImdsClient:
         raise _Refused("IMDS refused the token call (HTTP %d) and IMDSv1 is off" % status)
 
 
+IDENTITY_FIELDS = ("region", "availabilityZone", "instanceId", "accountId", "privateIp")
+
+
+def parse_identity(document: str) -> Tuple[Dict[str, str], Optional[str]]:
+    """(the identity fields that are strings, what was wrong). A field of another type (a number, a
+    list, null) is left out with a note rather than turned into text or a crash further down."""
+    try:
+        data = json.loads(document)
+    except (ValueError, RecursionError):
+        return {}, "the identity document is not JSON"
+    if not isinstance(data, dict):
+        return {}, "the identity document is not a JSON object (%s)" % type(data).__name__
+    # Kept as sent (not stripped): whether a value is a valid region or id is judged where facts are checked.
+    identity = {k: data[k] for k in IDENTITY_FIELDS if isinstance(data.get(k), str) and data[k]}
+    wrong = [k for k in IDENTITY_FIELDS if k in data and data[k] is not None and not isinstance(data[k], str)]
+    return identity, ("identity document field(s) of the wrong type ignored: %s" % ", ".join(
+        "%s (%s)" % (k, type(data[k]).__name__) for k in wrong) if wrong else None)
+
+
+def parse_role_credentials(document: str) -> Tuple[Optional[RoleCredentials], Optional[str]]:
+    """(credentials, what was wrong). Usable only with AccessKeyId and SecretAccessKey as non-empty
+    strings and Token a string or absent; anything else (a number, a list) means no credentials,
+    with the reason, never a crash in the signer or the redactor."""
+    try:
+        data = json.loads(document)
+    except (ValueError, RecursionError):
+        return None, "the role credentials document is not JSON"
+    if not isinstance(data, dict):
+        return None, "the role credentials document is not a JSON object (%s)" % type(data).__name__
+    if data.get("Code", "Success") != "Success":
+        return None, "IMDS role credentials Code is %s" % (data["Code"] if isinstance(data["Code"], str) else
+                                                            type(data["Code"]).__name__)[:60]
+    key, secret, token = data.get("AccessKeyId"), data.get("SecretAccessKey"), data.get("Token")
+    wrong = [name for name, value in (("AccessKeyId", key), ("SecretAccessKey", secret))
+             if not isinstance(value, str) or not value]
+    if token is not None and not isinstance(token, str):
+        wrong.append("Token")
+    if wrong:
+        return None, "the role credentials are unusable: %s missing or of the wrong type" % ", ".join(wrong)
+    return RoleCredentials(key, secret, token or None), None
+
+
 def _lines(text: Optional[str]) -> List[str]:
     return [line.strip() for line in (text or "").split() if line.strip()]
 
@@ -103,6 +145,7 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
         lambda: client.get("/latest/meta-data/iam/security-credentials/"),
     ], remaining)
     errors = [r for r in (document, mac, local_ipv4, roles) if isinstance(r, BaseException)]
+    document = None if isinstance(document, BaseException) else document
     mac = (mac or "").strip() if not isinstance(mac, BaseException) else ""
     roles = _lines(roles) if not isinstance(roles, BaseException) else []
     facts.iam_role = roles[0] if roles else None
@@ -118,20 +161,18 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
         # 404 unless the instance allows tags in metadata; managed node groups tag eks:cluster-name
         lambda: client.get("/latest/meta-data/tags/instance/eks:cluster-name"),
     ], remaining)
-    errors += [r for r in second[:-1] if isinstance(r, BaseException)]
+    errors += [r for r in second[:-1] if isinstance(r, BaseException)]  # the cluster tag is optional (404)
     vpc_id, subnet_id, cidrs, ipv6, role_credentials, cluster = [None if isinstance(r, BaseException) else r
                                                                  for r in second]
-    facts.cluster_name = (cluster or "").strip() or None
-    try:
-        if document:
-            data = json.loads(document)
-            facts.identity = {k: str(data[k]) for k in ("region", "availabilityZone", "instanceId", "accountId", "privateIp")
-                              if data.get(k)}
-        if role_credentials:
-            data = json.loads(role_credentials)
-            facts.role_credentials = RoleCredentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("Token"))
-    except (ValueError, KeyError) as exc:
-        errors.append(exc)
+    facts.cluster_name = cluster.strip() if isinstance(cluster, str) and cluster.strip() else None
+    if document:
+        facts.identity, problem = parse_identity(document)
+        if problem:
+            errors.append(ValueError(problem))
+    if role_credentials:
+        facts.role_credentials, problem = parse_role_credentials(role_credentials)
+        if problem:
+            errors.append(ValueError(problem))
     facts.vpc_id = (vpc_id or "").strip() or None
     facts.subnet_id = (subnet_id or "").strip() or None
     facts.vpc_cidrs = _lines(cidrs) + _lines(ipv6)

@@ -14,7 +14,10 @@ _PATTERNS = [
     re.compile(r"(Signature=)[0-9a-f]{32,}", re.I),
     re.compile(r"(Authorization:?\s*\"?)(?:AWS4-HMAC-SHA256|Basic|Bearer)\s+[^\"\n]+", re.I),
     re.compile(r"(\"?(?:authorizationToken|SecretAccessKey|SessionToken|Token)\"?\s*[:=]\s*\"?)[A-Za-z0-9+/=_\-]{16,}", re.I),
+    # userinfo in a URL (a proxy's http://user:password@host:3128): the whole userinfo goes
+    re.compile(r"(\b[a-z][a-z0-9+.\-]*://)[^/\s\"'<>]+(?=@)", re.I),
 ]
+PREFIX_MIN = 8  # the shortest piece of a known secret, left at a cut, that is still masked
 
 
 class Redactor:
@@ -31,6 +34,8 @@ class Redactor:
     def text(self, value: str) -> str:
         for secret in self.secrets:
             value = value.replace(secret, MASK)
+        for secret in self.secrets:
+            value = _mask_cut_prefix(value, secret)
         for pattern in _PATTERNS:
             value = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, value)
         return value
@@ -47,3 +52,16 @@ class Redactor:
     def report(self, report):
         report.redactor = self
         return report
+
+
+def _mask_cut_prefix(value: str, secret: str) -> str:
+    """A message cut to size may end inside a secret: mask the secret's longest prefix that ends
+    the text (optionally followed by the ellipsis a cut adds)."""
+    if len(secret) <= PREFIX_MIN:
+        return value
+    body = value.rstrip(".…")
+    tail = value[len(body):]
+    for size in range(min(len(secret) - 1, len(body)), PREFIX_MIN - 1, -1):
+        if body.endswith(secret[:size]):
+            return body[:-size] + MASK + tail
+    return value

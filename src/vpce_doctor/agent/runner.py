@@ -156,10 +156,13 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
         own = own + judge_errors
         findings = verdicts.service_findings(evidence, node) + judged
         failed = [r for r in own if not r.ok]
-        # info findings never set the status: a service with only those is ok (or unknown if a check failed)
+        # info findings never set the status: a service with only those is ok. An API answer that proves
+        # nothing (5xx, throttled twice, not AWS's shape) leaves the service unknown with its reason in
+        # probes.api, never ok.
         serious = [f for f in findings if f.severity != INFO]
-        status = worst_status([severity_status(f.severity) for f in serious]) if serious else (
-            STATUS_UNKNOWN if failed else STATUS_OK)
+        unsure = failed or verdicts.api_inconclusive(evidence)
+        status = worst_status([severity_status(f.severity) for f in serious]
+                              + ([STATUS_UNKNOWN] if unsure else [])) or STATUS_OK
         all_findings += findings
         service_reports.append(ServiceReport(
             id=spec.id, endpoint_service=evidence.endpoint_service_name, hostname=evidence.hostname,

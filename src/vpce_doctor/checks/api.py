@@ -24,4 +24,5 @@ class ApiCheck:
         # the node's own instance and cluster: what the AWS-managed node policies let it describe
         probe = service.probe_for({"instance_id": ctx.facts.instance_id, "cluster_name": ctx.facts.cluster_name})
         return aws_call.call(probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
-                             credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock)
+                             credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock,
+                             deadline=ctx.deadline)

@@ -6,12 +6,15 @@ and the inventory all wait on the same DNS answer instead of asking twice.
 """
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+import os
 import ssl
 import threading
 import time
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
-from ..core.addresses import NetworkGuard, parse_addr
+from ..core.addresses import NetworkGuard, NetworkNotAllowed, parse_addr
 from ..core.model import NodeFacts
 from ..core.settings import Settings
 from .catalogue import Partition, ServiceSpec
@@ -133,11 +136,15 @@ class CheckContext:
 
     # --- shared, memoised evidence -------------------------------------------------
     def dns(self, hostname: str, role: str, server: Tuple[str, int], rdtype: str = "A") -> dns_probe.DnsLookup:
-        return self.memo.get(
+        """One query per (name, server, type) serves every role that names the server (a node whose
+        resolv.conf lists 169.254.169.253 itself), but each role gets its own evidence: keyed without
+        the role, the second role's lookup came back labelled with the first one's and went missing."""
+        lookup = self.memo.get(
             ("dns", hostname, server, rdtype),
             lambda: dns_probe.lookup(hostname, rdtype, server, role, self.step_timeout(),
                                      self.facts.vpc_cidrs, self.guard, self.facts.endpoint_cidrs),
         )
+        return lookup if lookup.resolver_role == role else dataclasses.replace(lookup, resolver_role=role)
 
     def vpc_addresses(self, hostname: str) -> List[str]:
         """Endpoint IPv4 addresses (in this VPC, or private in a hub) the VPC resolver gives for hostname."""
@@ -194,17 +201,79 @@ class CheckContext:
 
 
 def botocore_credentials(ctx: CheckContext) -> Any:
-    """The order system components use: environment, shared files, container credentials,
-    and last the instance role, which discovery already read from IMDS in the same round
-    trips (asking botocore to fetch it again would cost another six)."""
-    import botocore.credentials
-    import botocore.session
+    """The order system components use, bounded to sources that cannot reach outside --allow-net
+    or the run deadline: the environment (AWS_ACCESS_KEY_ID...), static keys in the shared
+    credentials and config files, the container endpoint (ECS, EKS Pod Identity) only at an IP
+    address the guard allows, with one attempt under the step timeout; last the instance role,
+    which discovery already read from IMDS in the same round trips (asking botocore to fetch it
+    again would cost another six).
 
-    session = botocore.session.Session()
-    session.set_config_variable("region", ctx.facts.region)
-    resolver = botocore.credentials.create_credential_resolver(session)
-    resolver.remove("iam-role")
-    credentials = resolver.load_credentials()
+    Left out on purpose: assume-role profiles, web identity, SSO and credential_process. They call
+    STS or an SSO portal through the system resolver, or run a program, on their own clocks and
+    outside the guard; the node's components sign with the instance role anyway."""
+    import botocore.credentials as bc
+
+    profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default"
+    providers: List[Any] = [bc.EnvProvider()]
+    credentials_file = _regular_file(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+    if credentials_file:
+        providers.append(bc.SharedCredentialProvider(creds_filename=credentials_file, profile_name=profile))
+    config_file = _regular_file(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    if config_file:
+        providers.append(bc.ConfigProvider(config_filename=config_file, profile_name=profile))
+    container = _container_provider(ctx)
+    if container is not None:
+        providers.append(container)
+    credentials = bc.CredentialResolver(providers).load_credentials()
     if credentials is not None:
         return credentials.get_frozen_credentials()
     return ctx.facts.instance_credentials
+
+
+CREDENTIAL_FILE_LIMIT = 1 << 20
+
+
+def _regular_file(path: str) -> Optional[str]:
+    """The path when it names a readable regular file of sane size (botocore would block on a
+    FIFO and read /dev/zero forever), else None: that source is then simply not used."""
+    from ..core.files import read_bytes_capped
+
+    path = os.path.expanduser(path)
+    try:
+        read_bytes_capped(path, CREDENTIAL_FILE_LIMIT)
+    except OSError:
+        return None
+    return path
+
+
+def _container_provider(ctx: CheckContext) -> Any:
+    """botocore's container provider, pinned to an IP literal the guard allows, one attempt, the
+    step timeout. None when no container endpoint is configured or its address is not allowed."""
+    import botocore.credentials as bc
+    import botocore.httpsession
+    import botocore.utils
+    from urllib.parse import urlsplit, urlunsplit
+
+    relative = os.environ.get(bc.ContainerProvider.ENV_VAR)
+    full = os.environ.get(bc.ContainerProvider.ENV_VAR_FULL)
+    if not relative and not full:
+        return None
+    url = "http://%s%s" % (botocore.utils.ContainerMetadataFetcher.IP_ADDRESS, relative) if relative else full
+    try:
+        parts = urlsplit(url or "")
+        host = "127.0.0.1" if parts.hostname == "localhost" else (parts.hostname or "")
+        ipaddress.ip_address(host)
+        ctx.guard.check(host)
+        netloc = (("[%s]" % host) if ":" in host else host) + (":%d" % parts.port if parts.port else "")
+    except (ValueError, NetworkNotAllowed):
+        return None  # a name would go through the system resolver; an address outside --allow-net is not ours
+    pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+    class _Bounded(botocore.utils.ContainerMetadataFetcher):
+        RETRY_ATTEMPTS = 1
+
+    timeout = ctx.step_timeout()
+    fetcher = _Bounded(session=botocore.httpsession.URLLib3Session(timeout=timeout), sleep=lambda _: None)
+    environ = {k: v for k, v in os.environ.items() if k != bc.ContainerProvider.ENV_VAR}
+    environ[bc.ContainerProvider.ENV_VAR_FULL] = pinned
+    return bc.ContainerProvider(environ=environ, fetcher=fetcher)

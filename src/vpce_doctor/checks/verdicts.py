@@ -315,6 +315,13 @@ def _api_findings(ev, node, endpoint) -> List[Finding]:
     return []
 
 
+def api_inconclusive(ev: ServiceEvidence) -> bool:
+    """The API answered, but with nothing that proves the service works or names a cause: HTTP 5xx,
+    throttled twice, an answer not shaped like AWS's (a captive portal's page), an unknown error code.
+    The service is then unknown (with the reason in its API evidence), never ok."""
+    return ev.api is not None and ev.api.outcome in aws_call.INCONCLUSIVE
+
+
 def node_findings(node: NodeEvidence) -> List[Finding]:
     findings = []
     where = node.where

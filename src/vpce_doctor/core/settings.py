@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import sys
 from dataclasses import dataclass, fields
 from typing import Any, Collection, Dict, Mapping, Optional, Tuple
 
 from .addresses import AddressError, parse_addr
+from .files import CONFIG_LIMIT, read_bytes_capped
 
 DEFAULT_CONFIG = "/etc/vpce-doctor/config.toml"
 
@@ -70,6 +72,19 @@ ENVIRONMENT = {
 _LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints", "endpoint_cidrs"}
 _FLOATS = {"timeout", "deadline", "clock_tolerance"}
 _BOOLS = {"no_api", "scan_processes", "all_services"}
+# Every number has a range (README, "Settings"): inf, nan, 1e9 or a negative value is one clear
+# error line, never a run that does not end or an internal error further down.
+RANGES: Dict[str, Tuple[float, float]] = {
+    "timeout": (0.05, 60.0),          # seconds per probe step
+    "deadline": (0.1, 600.0),         # seconds for the whole run
+    "clock_tolerance": (1.0, 86400.0),
+    "https_port": (1, 65535),
+    "history": (0, 10000),
+}
+_FLOATS = {"timeout", "deadline", "clock_tolerance"}
+_INTS = {"https_port", "history"}
+_MAX_ITEMS = 256
+CA_BUNDLE_LIMIT = 16 << 20  # a list setting longer than this is a mistake (and would fan out probes)
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -77,19 +92,56 @@ def _coerce(name: str, value: Any) -> Any:
         if name in _LISTS:
             if isinstance(value, str):
                 value = [v for v in value.replace(",", " ").split() if v]
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):
+                raise TypeError
+            if len(value) > _MAX_ITEMS:
+                raise SettingsError("too many values for %s: %d (at most %d)" % (name, len(value), _MAX_ITEMS))
             return tuple(str(v) for v in value)
-        if name in _FLOATS:
-            number = float(value)
-            if number <= 0:
-                raise ValueError
-            return number
-        if name in ("https_port", "history"):
-            return int(value)
+        if name in _FLOATS or name in _INTS:
+            return _number(name, value)
         if name in _BOOLS:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-    except (TypeError, ValueError):
-        raise SettingsError("invalid value for %s: %r" % (name, value)) from None
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise TypeError  # a table or a list where one word belongs
+    except SettingsError:
+        raise
+    except (TypeError, ValueError, OverflowError):
+        raise SettingsError("invalid value for %s: %s" % (name, _shown(value))) from None
     return str(value) if value is not None else None
+
+
+def check_number(name: str, value: Any) -> Any:
+    """A number setting within its documented range (RANGES), or SettingsError with one line."""
+    try:
+        return _number(name, value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, SettingsError):
+            raise
+        raise SettingsError("invalid value for %s: %s" % (name, _shown(value))) from None
+
+
+def _number(name: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        raise TypeError
+    low, high = RANGES[name]
+    number = float(value) if name in _FLOATS else int(value)
+    if name in _INTS and isinstance(value, float) and not value.is_integer():
+        raise ValueError
+    if not math.isfinite(number) or not low <= number <= high:
+        raise SettingsError("%s must be between %g and %g, got %s" % (name, low, high, _shown(value)))
+    return number
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def read_config(path: str, required: bool) -> Dict[str, Any]:
@@ -98,14 +150,15 @@ def read_config(path: str, required: bool) -> Dict[str, Any]:
     else:
         import tomli as tomllib
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(read_bytes_capped(path, CONFIG_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         if required:
             raise SettingsError("config file not found: %s" % path) from None
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError("cannot read config %s: %s" % (path, exc)) from None
+    except OSError as exc:
+        raise SettingsError("cannot read config %s: %s" % (path, exc.strerror or exc)) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise SettingsError("cannot read config %s: %s" % (path, str(exc).splitlines()[0] if str(exc) else exc)) from None
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -143,13 +196,20 @@ def validate(settings: Settings, known_services: Optional[Collection[str]] = Non
         raise SettingsError(str(exc)) from None
     for url in settings.pod_identity_endpoints:
         _check_http_url(url)
-    for cidr in settings.endpoint_cidrs:
+    for name, cidrs in (("--vpc-cidr", settings.vpc_cidrs), ("--allow-net", settings.allow_net),
+                        ("--endpoint-cidr", settings.endpoint_cidrs)):
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise SettingsError("%s: not a CIDR: %s (expected e.g. 10.0.0.0/16)" % (name, _shown(cidr))) from None
+    if settings.ca_bundle:
         try:
-            ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            raise SettingsError("not a CIDR: %r" % cidr) from None
-    if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
-        raise SettingsError("CA bundle not found: %s" % settings.ca_bundle)
+            read_bytes_capped(settings.ca_bundle, CA_BUNDLE_LIMIT)  # a FIFO would block the TLS context's load
+        except FileNotFoundError:
+            raise SettingsError("CA bundle not found: %s" % settings.ca_bundle) from None
+        except OSError as exc:
+            raise SettingsError("cannot read CA bundle %s: %s" % (settings.ca_bundle, exc.strerror or exc)) from None
     unknown = sorted(set(settings.services) - set(known_services)) if known_services is not None else []
     if unknown:
         raise SettingsError("unknown service id(s): %s (see `vpce-doctor services`)" % ", ".join(unknown))

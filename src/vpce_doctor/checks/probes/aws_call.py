@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -18,28 +18,11 @@ from urllib.parse import urlencode
 from ...core.addresses import NetworkGuard, NetworkNotAllowed, format_addr
 from ..catalogue import READ_ONLY_OPERATION
 from . import https
-
-SUCCESS = "success"
-IAM_DENIED = "iam_denied"
-POLICY_DENIED = "policy_denied"
-CLOCK_SKEW = "clock_skew"
-NO_CREDENTIALS = "no_credentials"
-INVALID_CREDENTIALS = "invalid_credentials"
-TIMEOUT = "timeout"
-CONNECT_ERROR = "connect_error"
-TLS_ERROR = "tls_error"
-UNEXPECTED = "unexpected_response"
-SKIPPED = "skipped"
-ERROR = "error"
-
-_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden",
-                 "UnauthorizedException", "AuthorizationError"}
-_CREDENTIAL_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "ExpiredToken",
-                     "ExpiredTokenException", "InvalidAccessKeyId", "InvalidToken", "MissingAuthenticationToken",
-                     "IncompleteSignature"}
-_SKEW_CODES = {"RequestTimeTooSkewed", "RequestExpired"}
-_POLICY_TEXT = re.compile(r"VPC endpoint policy", re.I)
-_SKEW_TEXT = re.compile(r"Signature expired|Signature not yet current|too skewed", re.I)
+from .aws_errors import (  # noqa: F401 - the outcome words are part of this module's interface
+    CLOCK_SKEW, CONNECT_ERROR, ERROR, IAM_DENIED, INCONCLUSIVE, INVALID_CREDENTIALS, MESSAGE_LIMIT, NO_CREDENTIALS,
+    POLICY_DENIED, SERVER_ERROR, SKIPPED, SUCCESS, THROTTLED, TIMEOUT, TLS_ERROR, UNEXPECTED, UNPARSEABLE, classify,
+    decode_body, looks_like_aws, parse_error, skew_from_error,
+)
 
 
 @dataclass(frozen=True)
@@ -55,44 +38,14 @@ class ApiResult:
     server_date: Optional[str] = None
     skew_seconds: Optional[float] = None
     ms: float = 0.0
+    attempts: int = 1
 
 
-def classify(status: int, code: Optional[str], message: str, expect_status: Any) -> str:
-    """HTTP status + AWS error code + message -> outcome. Pure; the verdict table leans on it."""
-    code = (code or "").split("#")[-1].split(":")[0]
-    # An endpoint policy denial outranks "any answer proves the path" expectations.
-    if status == 403 and _POLICY_TEXT.search(message or ""):
-        return POLICY_DENIED
-    if 200 <= status < 300 and not code:
-        return SUCCESS
-    if expect_status == "any" or (isinstance(expect_status, list) and status in expect_status):
-        return SUCCESS
-    if code in _SKEW_CODES or _SKEW_TEXT.search(message or ""):
-        return CLOCK_SKEW
-    if code in _DENIED_CODES:
-        return POLICY_DENIED if _POLICY_TEXT.search(message or "") else IAM_DENIED
-    if code in _CREDENTIAL_CODES:
-        return INVALID_CREDENTIALS
-    return UNEXPECTED
-
-
-def error_fields(body: bytes, headers) -> Tuple[Optional[str], str]:
-    text = body[:8192].decode("utf-8", "replace")
-    code = headers.get("x-amzn-errortype")
-    message = ""
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-            code = code or data.get("__type") or data.get("code") or data.get("Code")
-            message = data.get("message") or data.get("Message") or ""
-        except ValueError:
-            pass
-    else:
-        found = re.search(r"<Code>(.*?)</Code>", text, re.S)
-        code = code or (found.group(1).strip() if found else None)
-        found = re.search(r"<Message>(.*?)</Message>", text, re.S)
-        message = found.group(1).strip() if found else ""
-    return code, message[:400]
+def error_fields(body: bytes, headers, credentials: Any = None) -> Tuple[Optional[str], str]:
+    """(code, message) with this run's own secrets masked, then cut to MESSAGE_LIMIT characters
+    (mask first: a cut inside an echoed token leaves a piece nothing recognises)."""
+    code, message, _ = parse_error(body, headers)
+    return code, _mask_known(message, credentials)[:MESSAGE_LIMIT]
 
 
 def build_request(probe: Dict[str, Any], region: str) -> Tuple[str, str, Dict[str, str], bytes]:
@@ -194,6 +147,26 @@ def clock_skew(exchange_: Exchange) -> Tuple[Optional[str], Optional[float]]:
     return date_header, round(server_time - exchange_.received, 1)
 
 
+def _mask_known(text: str, credentials: Any) -> str:
+    """This run's own secrets out of a server's message before it is cut to size: a cut that falls
+    inside an echoed session token would leave a piece the redactor can no longer recognise."""
+    for name in ("token", "secret_key", "access_key"):
+        value = getattr(credentials, name, None) if credentials is not None else None
+        if isinstance(value, str) and len(value) >= 8:
+            text = text.replace(value, "***")
+    return text
+
+
+def _retry_after(headers) -> float:
+    try:
+        return max(0.0, float(headers.get("retry-after") or 0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+THROTTLE_BACKOFF = (0.2, 1.0)  # seconds: jittered first wait, and the most a Retry-After is honoured
+
+
 def call(
     probe: Dict[str, Any],
     hostname: str,
@@ -205,27 +178,62 @@ def call(
     timeout: float,
     guard: NetworkGuard,
     clock: Callable[[], float],
+    deadline: Optional[float] = None,
 ) -> ApiResult:
     """The service's catalogue probe, reduced to an outcome. The body (an ECR token on
-    success) is dropped here; only the verdict inputs stay."""
+    success) is dropped here; only the verdict inputs stay.
+
+    A throttled answer is retried once, after a jittered backoff (Retry-After honoured up to 1 s),
+    when the run deadline (time.monotonic() value) leaves room for it; still throttled, the outcome
+    is `throttled` and the service is unknown, never ok."""
     started = time.monotonic()
     base = dict(operation=probe["operation"], address=format_addr(address, port), hostname=hostname)
+    attempts = 0
 
     def result(**kw) -> ApiResult:
-        return ApiResult(ms=(time.monotonic() - started) * 1000.0, **base, **kw)
+        return ApiResult(ms=(time.monotonic() - started) * 1000.0, attempts=attempts, **base, **kw)
 
     method, path, headers, body = build_request(probe, region)
-    try:
-        answer = exchange(method, path, headers, body,
-                          signing_name=probe.get("signing_name") if probe["kind"] == "aws" else None,
-                          hostname=hostname, address=address, port=port, region=region, credentials=credentials,
-                          ssl_context=ssl_context, timeout=timeout, guard=guard, clock=clock)
-    except ExchangeFailed as exc:
-        return result(outcome=exc.outcome, phase=exc.phase, message=exc.message)
-    server_date, skew = clock_skew(answer)
-    code, message = (None, "")
-    if answer.status >= 300:
-        code, message = error_fields(answer.body, answer.headers)
-    outcome = classify(answer.status, code, message, probe.get("expect_status"))
-    return result(outcome=outcome, http_status=answer.status, error_code=code, message=message or None,
-                  server_date=server_date, skew_seconds=skew)
+    while True:
+        attempts += 1
+        try:
+            answer = exchange(method, path, headers, body,
+                              signing_name=probe.get("signing_name") if probe["kind"] == "aws" else None,
+                              hostname=hostname, address=address, port=port, region=region, credentials=credentials,
+                              ssl_context=ssl_context, timeout=timeout, guard=guard, clock=clock)
+        except ExchangeFailed as exc:
+            return result(outcome=exc.outcome, phase=exc.phase, message=exc.message[:MESSAGE_LIMIT])
+        server_date, skew = clock_skew(answer)
+        code, message, aws_shaped = (None, "", True)
+        if answer.status >= 300:
+            code, message, aws_shaped = parse_error(answer.body, answer.headers)
+        elif probe["kind"] == "aws":
+            aws_shaped = looks_like_aws(decode_body(answer.body, answer.headers), answer.headers)
+        message = _mask_known(message, credentials)
+        outcome = classify(answer.status, code, message, probe.get("expect_status"), aws_shaped)
+        if outcome == THROTTLED and attempts == 1 and deadline is not None:
+            wait = min(THROTTLE_BACKOFF[1], max(_retry_after(answer.headers), THROTTLE_BACKOFF[0] * (1 + random.random())))
+            left = deadline - time.monotonic() - wait
+            if left > 0.1:
+                time.sleep(wait)
+                timeout = min(timeout, left)
+                continue
+        if outcome == CLOCK_SKEW:
+            measured = skew_from_error(answer.body, answer.headers, message)
+            skew = measured if measured is not None else skew
+        if outcome in (UNPARSEABLE, SERVER_ERROR) and not message:
+            message = _describe(answer)
+        if outcome == THROTTLED:
+            message = "throttled %s (%s); %s" % ("twice" if attempts > 1 else "once, no time left to retry",
+                                                 code or "HTTP %d" % answer.status, message)
+        return result(outcome=outcome, http_status=answer.status, error_code=code[:128] if code else None,
+                      message=message[:MESSAGE_LIMIT] or None, server_date=server_date, skew_seconds=skew)
+
+
+def _describe(answer: Exchange) -> str:
+    """What an answer that is not AWS's looked like, in words (never its bytes)."""
+    content_type = answer.headers.get("content-type") or "no Content-Type"
+    text = decode_body(answer.body, answer.headers).lstrip().lower()
+    kind = ("an HTML page (a captive portal or a proxy?)" if not looks_like_aws(text, answer.headers) and "<" in text[:512]
+            else "an empty body" if not text else "a body that is not AWS's JSON or XML")
+    return "HTTP %d with %s (%s, %d bytes)" % (answer.status, kind, content_type[:60], len(answer.body))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 from typing import Dict, Optional, Tuple
 
 MAX_BODY = 1 << 20  # nothing we call answers more; a larger answer is cut, never buffered whole
@@ -79,9 +80,29 @@ def request(address: str, port: int, sni: str, context: ssl.SSLContext, timeout:
         conn.close()
 
 
+# Each phase (connect, TLS, write, read) has --timeout for every socket operation, but a server that
+# drips its answer a byte at a time never trips a per-operation timeout: the whole exchange gets
+# the phases' timeouts added up, then a watchdog shuts the socket.
+EXCHANGE_PHASES = 3
+
+
+def _shut(conn: _PinnedConnection, fired: threading.Event) -> None:
+    fired.set()
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def _exchange(conn: _PinnedConnection, method: str, path: str, headers: Dict[str, str],
               body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
     timeout = conn.timeout
+    fired = threading.Event()
+    watchdog = threading.Timer(timeout * EXCHANGE_PHASES, _shut, (conn, fired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         if conn.sock is None:
             conn.connect()
@@ -90,14 +111,31 @@ def _exchange(conn: _PinnedConnection, method: str, path: str, headers: Dict[str
         conn.phase = "read"
         response = conn.getresponse()
         data = response.read(MAX_BODY)
+        if fired.is_set():
+            raise socket.timeout()
+        short = response.length if isinstance(response.length, int) else 0  # what the Content-Length still owes
+        if short > 0 and len(data) < MAX_BODY:
+            # read(amt) returns what came before the close without complaint: a cut answer is no answer
+            raise http.client.IncompleteRead(data[:0], short)
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
-    except socket.timeout:
-        raise HttpsFailed(conn.phase, "timeout", "%s timed out after %.1fs" % (conn.phase, timeout)) from None
-    except ssl.SSLCertVerificationError as exc:
-        raise HttpsFailed("tls", "certificate", "certificate verification failed: %s"
-                          % (exc.verify_message or exc.reason)) from None
-    except ssl.SSLError as exc:
-        raise HttpsFailed("tls", "tls", "TLS failed: %s" % (exc.reason or exc)) from None
     except (OSError, http.client.HTTPException) as exc:
-        text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise HttpsFailed(conn.phase, "error", "%s: %s" % (conn.phase, text)) from None
+        raise _failure(conn, exc, fired.is_set()) from None
+    finally:
+        watchdog.cancel()
+
+
+def _failure(conn: _PinnedConnection, exc: BaseException, watchdog_fired: bool) -> HttpsFailed:
+    """The lower-layer error as the phase that failed and its kind (timeout, certificate, tls, error)."""
+    timeout = conn.timeout
+    if watchdog_fired:
+        return HttpsFailed(conn.phase, "timeout", "%s still not finished after %.1fs (the answer dripped in)"
+                           % (conn.phase, timeout * EXCHANGE_PHASES))
+    if isinstance(exc, socket.timeout):
+        return HttpsFailed(conn.phase, "timeout", "%s timed out after %.1fs" % (conn.phase, timeout))
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return HttpsFailed("tls", "certificate", "certificate verification failed: %s"
+                           % (exc.verify_message or exc.reason))
+    if isinstance(exc, ssl.SSLError):
+        return HttpsFailed("tls", "tls", "TLS failed: %s" % (exc.reason or exc))
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return HttpsFailed(conn.phase, "error", "%s: %s" % (conn.phase, text[:200]))

@@ -1,0 +1,144 @@
+"""HTTP/API faults: the endpoint answers sts's signed call in one hostile way per case (5xx,
+throttling, bodies that are not AWS's, huge and dripping answers, spoofed and real policy texts,
+clock rejections). One table; each case: its outcome, the run within its deadline, no internal error."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from .conftest import STS_OK
+from .hostile import ENDPOINT_IP, RawServer, drip, http_answer
+
+pytestmark = pytest.mark.integration
+
+HTML_PORTAL = (b"<!DOCTYPE html><html><head><title>Wi-Fi login</title></head><body>Please sign in. Access to "
+               b"this resource is denied because no VPC endpoint policy allows it.</body></html>")
+
+
+def xml_error(code, message, status=400, extra=b""):
+    body = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>'
+            + code.encode() + b"</Code><Message>" + message.encode() + b"</Message>" + extra
+            + b"</Error><RequestId>0a1b</RequestId></ErrorResponse>")
+    return http_answer(status, body, "text/xml")
+
+
+def json_error(code, message, status=400):
+    return http_answer(status, json.dumps({"__type": code, "message": message}).encode(), "application/x-amz-json-1.1")
+
+
+def stamp(seconds_from_now, fmt="%Y%m%dT%H%M%SZ"):
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now)).strftime(fmt)
+
+
+ROLE = "arn:aws:sts::111122223333:assumed-role/node-role/i-0fa17"
+POLICY_ARN_TAIL = " with an explicit deny in a VPC endpoint policy: arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-0abc"
+
+
+def always(answer):
+    return lambda request, index: answer
+
+
+def first_then(first, then):
+    return lambda request, index: first if index == 0 else then
+
+
+# case -> (responder factory, services, expected API outcome, expected finding codes, service status)
+API_CASES = {
+    "http_500": (lambda: always(xml_error("InternalFailure", "internal", 500)), "sts", "server_error", [], "unknown"),
+    "http_503_empty": (lambda: always(http_answer(503, b"", "text/plain")), "sts", "server_error", [], "unknown"),
+    "http_502_proxy_page": (lambda: always(http_answer(502, b"<html><body>Bad Gateway</body></html>", "text/html")),
+                            "sts", "unparseable_response", [], "unknown"),
+    "throttling_query": (lambda: always(xml_error("Throttling", "Rate exceeded")), "sts", "throttled", [], "unknown"),
+    "throttling_json": (lambda: always(json_error("ThrottlingException", "Rate exceeded")), "sts", "throttled", [],
+                        "unknown"),
+    "request_limit_exceeded": (lambda: always(xml_error("RequestLimitExceeded", "Request limit exceeded.", 503)),
+                               "sts", "throttled", [], "unknown"),
+    "too_many_requests": (lambda: always(json_error("TooManyRequestsException", "Too Many Requests", 429)), "sts",
+                          "throttled", [], "unknown"),
+    "slow_down": (lambda: always(xml_error("SlowDown", "Please reduce your request rate.", 503)), "sts", "throttled",
+                  [], "unknown"),
+    "http_429_bare": (lambda: always(http_answer(429, b"", "text/plain")), "sts", "throttled", [], "unknown"),
+    "throttled_once_then_ok": (lambda: first_then(xml_error("Throttling", "Rate exceeded"), http_answer(200, STS_OK)),
+                               "sts", "success", [], "ok"),
+    "captive_portal_403": (lambda: always(http_answer(403, HTML_PORTAL, "text/html")), "sts", "unparseable_response",
+                           [], "unknown"),
+    "captive_portal_200": (lambda: always(http_answer(200, HTML_PORTAL, "text/html")), "sts", "unparseable_response",
+                           [], "unknown"),
+    "binary_400": (lambda: always(http_answer(400, bytes(range(256)) * 4, "application/octet-stream")), "sts",
+                   "unparseable_response", [], "unknown"),
+    "empty_400": (lambda: always(http_answer(400, b"", "text/plain")), "sts", "unparseable_response", [], "unknown"),
+    "utf16_access_denied": (lambda: always(http_answer(
+        403, ('<?xml version="1.0" encoding="UTF-16"?><ErrorResponse><Error><Code>AccessDenied</Code><Message>User: %s '
+              'is not authorized to perform: sts:GetCallerIdentity because no identity-based policy allows the '
+              'sts:GetCallerIdentity action</Message></Error></ErrorResponse>' % ROLE).encode("utf-16"),
+        "text/xml; charset=UTF-16")), "sts", "iam_denied", ["iam_denied"], "warn"),
+    "utf16_noise": (lambda: always(http_answer(403, "no such thing".encode("utf-16"), "text/plain")), "sts",
+                    "unparseable_response", [], "unknown"),
+    "unknown_aws_code": (lambda: always(xml_error("OptInRequired", "The account is not subscribed.")), "sts",
+                         "unexpected_response", [], "unknown"),
+    "huge_error_body": (lambda: always(xml_error("InternalFailure", "x" * (4 << 20), 500)), "sts", "server_error", [],
+                        "unknown"),
+    "huge_ok_body": (lambda: always(http_answer(200, STS_OK + b"<!--" + b"y" * (8 << 20) + b"-->")), "sts", "success",
+                     [], "ok"),
+    "content_length_lies": (lambda: always(http_answer(200, STS_OK).replace(
+        b"Content-Length: %d" % len(STS_OK), b"Content-Length: %d" % (len(STS_OK) + 1000))), "sts", "connect_error", [],
+        "unknown"),
+    "endless_header_line": (lambda: always(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"j" * (200 << 10) + b"\r\n\r\n"), "sts",
+                            "connect_error", [], "unknown"),
+    "dripping_answer": (lambda: always(drip(http_answer(200, STS_OK), every=0.05)), "sts", "timeout", [], "unknown"),
+    "policy_text_with_arn": (lambda: always(xml_error(
+        "AccessDenied", "User: %s is not authorized to perform: sts:GetCallerIdentity%s" % (ROLE, POLICY_ARN_TAIL), 403)),
+        "sts", "policy_denied", ["policy_denied"], "critical"),
+    "policy_text_spoofed_in_html": (lambda: always(http_answer(403, HTML_PORTAL, "text/html")), "sts",
+                                    "unparseable_response", [], "unknown"),
+    "policy_words_not_the_phrase": (lambda: always(xml_error(
+        "AccessDenied", "Ask your admin about the VPC endpoint policy page", 403)), "sts", "iam_denied", ["iam_denied"],
+        "warn"),
+    "registry_denied_form": (lambda: always(http_answer(403, json.dumps({"errors": [{"code": "DENIED", "message": (
+        "denied: User: %s is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:"
+        "111122223333:repository/app because no VPC endpoint policy allows the ecr:BatchGetImage action" % ROLE)}]})
+        .encode(), "application/json; charset=utf-8")), "ecr.dkr", "policy_denied", ["policy_denied"], "critical"),
+    "signature_expired_5_min": (lambda: always(xml_error(
+        "SignatureDoesNotMatch", "Signature expired: %s is now earlier than %s (%s - 5 min.)"
+        % (stamp(0), stamp(600 - 300), stamp(600)), 403)), "sts", "clock_skew", ["clock_skew"], "ok"),
+    "signature_not_yet_current_15_min": (lambda: always(json_error(
+        "InvalidSignatureException", "Signature not yet current: %s is still later than %s (%s + 15 min.)"
+        % (stamp(0), stamp(-1800 + 900), stamp(-1800)), 403)), "sts", "clock_skew", ["clock_skew"], "ok"),
+    "s3_request_time_too_skewed": (lambda: always(http_answer(403, (
+        "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current "
+        "time is too large.</Message><RequestTime>%s</RequestTime><ServerTime>%s</ServerTime>"
+        "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds></Error>"
+        % (stamp(0), stamp(1200, "%Y-%m-%dT%H:%M:%SZ"))).encode(), "application/xml")),
+        "s3", "clock_skew", ["clock_skew"], "ok"),
+    "ec2_request_expired": (lambda: always(http_answer(400, (
+        "<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired.</Message></Error></Errors>"
+        "<RequestID>0a1b</RequestID></Response>").encode(), "text/xml", {"Date": "Mon, 01 Jan 2024 00:00:00 GMT"})),
+        "ec2", "clock_skew", ["clock_skew"], "ok"),
+}
+# measured offsets (AWS minus local, seconds) the clock cases must report
+SKEW = {"signature_expired_5_min": 600, "signature_not_yet_current_15_min": -1800, "s3_request_time_too_skewed": 1200}
+
+
+@pytest.mark.parametrize("case", sorted(API_CASES))
+def test_hostile_api_answer(case, node, servers, good_tls):
+    make, services, api_outcome, codes, status = API_CASES[case]
+    endpoint = servers(RawServer(ENDPOINT_IP, make(), good_tls))
+    node.https_port, node.services = endpoint.port, services
+    outcome = node.run()
+    service = outcome.service(services)
+    api = service["probes"]["api"]
+    assert api["outcome"] == api_outcome, api
+    assert outcome.codes == codes, outcome.report["findings"]
+    assert service["status"] == status
+    if status != "ok" or codes:
+        assert outcome.report["status"] != "ok" and outcome.returncode != 0
+    if api_outcome == "throttled":
+        assert api["attempts"] == 2 and len(endpoint.requests) == 2 and "throttled twice" in api["message"]
+    if case in SKEW:
+        assert abs(api["skew_seconds"] - SKEW[case]) <= 3, api
+        finding = outcome.report["findings"][0]
+        assert "%+.0f s" % api["skew_seconds"] in finding["message"]
+    if case == "ec2_request_expired":
+        assert api["skew_seconds"] < -86400  # from the Date header: EC2's message carries no time
+    if api_outcome in ("server_error", "unparseable_response"):
+        assert api["message"] and len(api["message"]) <= 400

@@ -1,0 +1,83 @@
+"""Answers as AWS (and things that are not AWS) really send them: classification, parsing, skew."""
+import pytest
+
+from vpce_doctor.agent.components import mask_userinfo
+from vpce_doctor.agent.redact import Redactor
+from vpce_doctor.checks.probes import aws_call
+
+ROLE = "arn:aws:sts::111122223333:assumed-role/node-role/i-0fa17"
+
+
+@pytest.mark.parametrize("status,code,message,expect,shaped,outcome", [
+    (403, "AccessDenied", "User: %s is not authorized to perform: sts:GetCallerIdentity because no VPC endpoint "
+     "policy allows the sts:GetCallerIdentity action" % ROLE, None, True, aws_call.POLICY_DENIED),
+    (403, "AccessDeniedException", "User: %s is not authorized to perform: ecr:X with an explicit deny in a VPC "
+     "endpoint policy: arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-0abc" % ROLE, None, True,
+     aws_call.POLICY_DENIED),
+    (403, "DENIED", "denied: User: %s is not authorized to perform: ecr:BatchGetImage because no VPC endpoint policy "
+     "allows the ecr:BatchGetImage action" % ROLE, [200, 401], True, aws_call.POLICY_DENIED),
+    (403, "AccessDenied", "see the VPC endpoint policy documentation", None, True, aws_call.IAM_DENIED),
+    (403, None, "because no VPC endpoint policy allows", None, False, aws_call.UNPARSEABLE),
+    (400, "Throttling", "Rate exceeded", None, True, aws_call.THROTTLED),
+    (503, "SlowDown", "", [200, 403], True, aws_call.THROTTLED),
+    (429, None, "", "any", True, aws_call.THROTTLED),
+    (503, None, "", "any", True, aws_call.SERVER_ERROR),
+    (200, None, "", None, False, aws_call.UNPARSEABLE),
+    (403, None, "", [200, 403], False, aws_call.UNPARSEABLE),
+    (400, None, "", None, True, aws_call.UNPARSEABLE),
+    (400, "OptInRequired", "", None, True, aws_call.UNEXPECTED),
+    (403, "RequestTimeTooSkewed", "", [200, 403], True, aws_call.CLOCK_SKEW),
+    (400, "RequestExpired", "Request has expired.", None, True, aws_call.CLOCK_SKEW),
+])
+def test_classify(status, code, message, expect, shaped, outcome):
+    assert aws_call.classify(status, code, message, expect, shaped) == outcome
+
+
+@pytest.mark.parametrize("body,headers,shaped,code", [
+    (b"<!DOCTYPE html><html><body>login</body></html>", {"content-type": "text/html"}, False, None),
+    (b'{"__type":"x#ThrottlingException","message":"m"}', {"content-type": "text/html"}, True, "x#ThrottlingException"),
+    ('<Error><Code>AccessDenied</Code><Message>m</Message></Error>'.encode("utf-16"), {}, True, "AccessDenied"),
+    (b'{"errors":[{"code":"DENIED","message":"denied: m"}]}', {}, True, "DENIED"),
+    (b"\x00\x01\x02binary", {}, False, None),
+    (b"{not json", {}, False, None),
+    (b'{"message": 5, "__type": ["x"]}', {}, True, None),
+])
+def test_parse_error(body, headers, shaped, code):
+    found_code, message, aws_shaped = aws_call.parse_error(body, headers)
+    assert (aws_shaped, found_code) == (shaped, code)
+    assert isinstance(message, str)
+
+
+def test_skew_from_sigv4_messages_and_s3_times():
+    expired = "Signature expired: 20151221T200419Z is now earlier than 20151221T201450Z (20151221T201950Z - 5 min.)"
+    assert aws_call.skew_from_error(b"", {}, expired) == 931.0
+    future = ("Signature not yet current: 20191029T174844Z is still later than 20191029T171344Z "
+              "(20191029T165844Z + 15 min.)")
+    assert aws_call.skew_from_error(b"", {}, future) == -3000.0
+    s3 = (b"<Error><Code>RequestTimeTooSkewed</Code><RequestTime>20150604T232559Z</RequestTime>"
+          b"<ServerTime>2015-06-04T22:26:16Z</ServerTime><MaxAllowedSkewMilliseconds>900000"
+          b"</MaxAllowedSkewMilliseconds></Error>")
+    assert aws_call.skew_from_error(s3, {}, "The difference ... is too large.") == -3583.0
+    assert aws_call.skew_from_error(b"", {}, "Request has expired.") is None
+
+
+def test_known_secret_masked_before_the_cut_and_its_prefix_after_one():
+    class Creds:
+        access_key, secret_key, token = "ASIAEXAMPLEEXAMPLE00", "s" * 40, "IQoJb3JpZ2luX2VjE" + "t" * 300
+
+    assert aws_call._mask_known("echo " + Creds.token + " end", Creds) == "echo *** end"
+    cut = ("x" * 380 + Creds.token)[:400]
+    assert Redactor.for_credentials(Creds).text(cut) == "x" * 380 + "***"
+    assert Redactor.for_credentials(Creds).text(cut + "...") == "x" * 380 + "***..."
+    assert Redactor.for_credentials(Creds).text("x IQoJb3J y") == "x IQoJb3J y"  # too short to be telling
+
+
+@pytest.mark.parametrize("url,masked", [
+    ("http://user:s3cret@proxy:3128", "http://***@proxy:3128"),
+    ("user:pw@proxy:3128", "***@proxy:3128"),
+    ("http://u:p@ss@proxy:3128/x@y", "http://***@proxy:3128/x@y"),
+    ("http://proxy:3128", "http://proxy:3128"),
+])
+def test_proxy_userinfo_masked(url, masked):
+    assert mask_userinfo(url) == masked
+    assert "s3cret" not in Redactor().text("proxy is %s" % url)
