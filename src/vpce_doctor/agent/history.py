@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..core.text import printable
 from .render import RENDERERS, write_atomic
 
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
@@ -73,4 +74,5 @@ def record(report: Dict[str, Any], state_dir: str, keep: int, prometheus_dir: Op
             pass
     if prometheus_dir:
         write_atomic(os.path.join(prometheus_dir, PROMETHEUS_FILE), RENDERERS["prometheus"](report))
-    return ["<%d>%s" % line for line in [summary(report, state_dir)] + changes(previous, report)]
+    # one journal line per entry: a newline in an API message must not start a forged `<0>` line
+    return ["<%d>%s" % (priority, printable(text)) for priority, text in [summary(report, state_dir)] + changes(previous, report)]

@@ -22,7 +22,7 @@ from .aws_side import ACCOUNT, LOOPBACK, SimulatedAws
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
-from .lifecycle import StartStop
+from .lifecycle import StartStop, stop_all
 from .scenarios import Scenario
 
 
@@ -59,11 +59,7 @@ class World(StartStop):
             self.kubelet.kill()  # our own child, by PID
             self.kubelet.wait(timeout=5)
             self.kubelet = None
-        for thing in reversed(self._running):
-            try:
-                thing.stop()
-            except Exception:
-                pass
+        stop_all(reversed(self._running))  # side by side, bounded: quitting the demo feels instant
         self._running = []
         shutil.rmtree(self.tmp, ignore_errors=True)
 
