@@ -12,15 +12,16 @@ import ipaddress
 import re
 from typing import Any, Dict, List, Optional
 
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
+# fullmatch, never ^...$: "$" also matches before a trailing newline; [0-9], never \d: Unicode digits
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
 PATTERNS: Dict[str, "re.Pattern[str]"] = {
-    "region": re.compile(r"^%s$" % _REGION),
+    "region": re.compile(_REGION),
     # us-east-1a; Local Zones us-west-2-lax-1a; Wavelength us-east-1-wl1-bos-wlz-1
-    "availability_zone": re.compile(r"^%s(?:[a-z]|(?:-[a-z0-9]+)+)$" % _REGION),
-    "instance_id": re.compile(r"^i-[0-9a-f]{8,17}$"),
-    "account_id": re.compile(r"^[0-9]{12}$"),
-    "vpc_id": re.compile(r"^vpc-[0-9a-f]{8,17}$"),
-    "subnet_id": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
+    "availability_zone": re.compile(r"%s(?:[a-z]|(?:-[a-z0-9]+)+)" % _REGION),
+    "instance_id": re.compile(r"i-[0-9a-f]{8,17}"),
+    "account_id": re.compile(r"[0-9]{12}"),
+    "vpc_id": re.compile(r"vpc-[0-9a-f]{8,17}"),
+    "subnet_id": re.compile(r"subnet-[0-9a-f]{8,17}"),
 }
 LABEL = {"region": "region", "availability_zone": "availability zone", "instance_id": "instance id",
          "account_id": "account id", "vpc_id": "VPC id", "subnet_id": "subnet id", "local_ipv4": "local IPv4 address",
@@ -60,7 +61,7 @@ def valid(kind: str, value: Any) -> bool:
         return _ipv4(value)
     if kind == "vpc_cidr":
         return _cidr(value)
-    return bool(PATTERNS[kind].match(value))
+    return PATTERNS[kind].fullmatch(value) is not None
 
 
 def vet(kind: str, value: Any, source: str, notes: List[str]) -> Optional[Any]:

@@ -117,7 +117,7 @@ class VpceDoctorApp(App):
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         # the instance id names the file only when it is one: a saved report's could be "../x"
         instance = node.get("instance_id") or ""
-        name = instance if re.match(r"^i-[0-9a-f]{8,17}$", instance) else "node"
+        name = instance if re.fullmatch(r"i-[0-9a-f]{8,17}", instance) else "node"
         path = os.path.join(self.export_to or export_dir(), "vpce-doctor-%s-%s.json" % (name, stamp))
         try:
             write_atomic(path, json.dumps(self.state.report, indent=2) + "\n")
