@@ -180,13 +180,13 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     from . import fleet
     from .render import write_atomic
 
-    transform = None
+    options: Dict[str, Any] = {}
     if args.redact:
         from .redact_ids import IdRedactor
 
         redactor = IdRedactor()  # one table for the whole fleet: a VPC is the same stand-in on every node
-        transform = redactor.report
-    view = fleet.load(args.reports, transform)
+        options.update(transform=redactor.report, rename=redactor.text)
+    view = fleet.load(args.reports, **options)
     for skipped in view.skipped:  # said on stderr whatever the format, so json/html users see it too
         sys.stderr.write("vpce-doctor: skipped %s\n" % _message(skipped))
     if not view.nodes:

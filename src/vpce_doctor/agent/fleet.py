@@ -93,12 +93,16 @@ def _paths(inputs: Iterable[str]) -> List[str]:
     return out
 
 
-def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None) -> Fleet:
-    """Every readable report; a file that is not one is skipped with its reason, never fatal."""
+def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None,
+         rename: Callable[[str], str] = lambda path: path) -> Fleet:
+    """Every readable report; a file that is not one is skipped with its reason, never fatal.
+    `transform` rewrites each report and `rename` each file name (--redact: S3 syncs name
+    the files after the instance id)."""
     fleet = Fleet()
-    for path in _paths(inputs):
+    for real_path in _paths(inputs):
+        path = rename(real_path)
         try:
-            raw = read_report(path)
+            raw = read_report(real_path)
         except ReportFileError as exc:
             fleet.skipped.append("%s: %s" % (path, exc))
             continue
