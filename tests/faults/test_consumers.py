@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,8 @@ from vpce_doctor.core.text import has_raw_control
 from vpce_doctor.tui.app import VpceDoctorApp
 from vpce_doctor.tui.components.detail_screen import DetailScreen, describe
 
-from ..conftest import run_cli
+from ..conftest import ROOT, clean_env, run_cli
+from ..tui.test_tmux import _capture, _wait_for
 
 GOOD = Path(__file__).parent.parent / "tui" / "fixtures" / "report-private-dns-off.json"
 
@@ -225,10 +228,6 @@ def test_view_of_other_schema_in_a_terminal_shows_the_notice(tmp_path):
     """The README's promise, in a real terminal: the notice is on screen and `q` leaves with 0."""
     if not shutil.which("tmux"):
         pytest.fail("tmux is not installed: run `make test`, which installs it")
-    from ..tui.test_tmux import _capture, _wait_for
-    from ..conftest import ROOT, clean_env
-    import sys
-
     path = tmp_path / "v2.json"
     _other_schema(path)
     session = "vpce-doctor-view-%d" % os.getpid()
@@ -243,8 +242,21 @@ def test_view_of_other_schema_in_a_terminal_shows_the_notice(tmp_path):
         for _ in range(100):
             if status.exists() and status.read_text().strip():
                 break
-            import time
             time.sleep(0.1)
         assert status.read_text().strip() == "0", _capture(session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+@pytest.mark.integration
+def test_file_names_with_control_characters_are_escaped_in_error_lines(tmp_path):
+    bad = tmp_path / "node\x1b]0;pwned\x07\n<0>x.json"
+    bad.write_text("not json")
+    shutil.copy(str(GOOD), str(tmp_path / "good.json"))
+    done = run_cli(["fleet", str(tmp_path)])
+    assert done.returncode == 0 and "\\x1b]0;pwned\\x07\\n<0>x.json: not JSON" in done.stderr, done.stderr
+    _one_clean_line(done.stderr)
+    assert not has_raw_control(done.stdout)
+    done = run_cli(["view", str(bad)])
+    assert done.returncode == 3 and len(done.stderr.splitlines()) == 1
+    _one_clean_line(done.stderr)

@@ -10,6 +10,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from vpce_doctor.demo.world import World
 
 from ..conftest import ROOT, clean_env, run_cli
 
+FIXTURE = Path(ROOT) / "tests" / "tui" / "fixtures" / "report-private-dns-off.json"
 # What a hostile server or a broken image puts in a string: a forged journal line, clear screen,
 # a window title, a C1 CSI, a bidi override, a Unicode line separator.
 HOSTILE = "\n<0>vpce-doctor: FORGED ok\r\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eevil\u2028next\u2029\x00\x7f"
@@ -252,7 +254,7 @@ def test_hostile_api_message_everywhere(hostile_api_world, tmp_path):
 
 
 def _hostile_report():
-    report = json.loads((__import__("pathlib").Path(ROOT) / "tests/tui/fixtures/report-private-dns-off.json").read_text())
+    report = json.loads(FIXTURE.read_text())
     report["node"].update(instance_id="i-0123<b>x</b>" + HOSTILE, availability_zone="us-east-1a" + HOSTILE,
                           subnet_id="subnet-[bold]x[/bold]" + HOSTILE, notes=["note" + HOSTILE])
     service = report["services"][1]
@@ -332,7 +334,7 @@ def test_unwritable_and_full_outputs(tmp_path, case):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     big_report = tmp_path / "big.json"
-    big = json.loads((__import__("pathlib").Path(ROOT) / "tests/tui/fixtures/report-private-dns-off.json").read_text())
+    big = json.loads(FIXTURE.read_text())
     big_report.write_text(json.dumps(big))
     out = tmp_path / "out"
     out.mkdir()
