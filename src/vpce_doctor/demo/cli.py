@@ -31,6 +31,7 @@ def run_demo(args) -> int:
         if interactive:
             from ..tui.run import live
 
+            world.stop_within = 0.05  # then os._exit: in-process servers end with the process
             code = live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts,
                                                        credentials_provider=world.credentials_provider(settings)))
         else:

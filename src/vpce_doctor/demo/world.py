@@ -38,6 +38,9 @@ class World(StartStop):
         self._running: List[object] = []
         self.https_port = 0
         self.kubelet: Optional[subprocess.Popen] = None
+        # how long stop() waits for the servers; the interactive demo, which leaves with os._exit
+        # right after, waits less (in-process servers end with the process; children are killed by PID)
+        self.stop_within = 5.0
 
     # --- lifecycle -----------------------------------------------------------------
     def _keep(self, thing):
@@ -59,7 +62,7 @@ class World(StartStop):
             self.kubelet.kill()  # our own child, by PID
             self.kubelet.wait(timeout=5)
             self.kubelet = None
-        stop_all(reversed(self._running))  # side by side, bounded: quitting the demo feels instant
+        stop_all(reversed(self._running), self.stop_within)  # side by side, bounded: quitting the demo feels instant
         self._running = []
         shutil.rmtree(self.tmp, ignore_errors=True)
 
