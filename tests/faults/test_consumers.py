@@ -211,13 +211,18 @@ async def test_view_opens_odd_reports(tmp_path, name, make):
     async with app.run_test(size=(80, 24)) as pilot:
         if name == "other-schema":
             assert "report schema version 2" in app.state.notice
-        for index in range(len(app.state.services)):
-            await pilot.press("home", *(["down"] * index), "enter")
-            assert isinstance(app.screen, DetailScreen)
-            plain = describe(app.screen.service, app.state.node_findings()).plain
-            assert not has_raw_control(plain)
-            await pilot.press("escape")
+        await pilot.press("down", "enter")  # the operator's way in, once
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("escape")
+        for service in app.state.services:  # then every service's detail screen, directly
+            app.push_screen(DetailScreen(service, app.state.node_findings()))
+            await pilot.pause()
+            assert not has_raw_control(describe(service, app.state.node_findings()).plain)
+            app.pop_screen()
+            await pilot.pause()
         await pilot.press("e")
+        await pilot.pause()
     assert app.return_code in (None, 0)
     [exported] = list(tmp_path.glob("vpce-doctor-*.json"))
     assert json.loads(exported.read_text()) == report  # the export is the report as it came
@@ -260,3 +265,20 @@ def test_file_names_with_control_characters_are_escaped_in_error_lines(tmp_path)
     done = run_cli(["view", str(bad)])
     assert done.returncode == 3 and len(done.stderr.splitlines()) == 1
     _one_clean_line(done.stderr)
+
+
+@pytest.mark.parametrize("name", ["fifo", "wrong-types", "nested-deep", "binary", "symlink-loop"])
+def test_timer_mode_reads_a_broken_last_json(tmp_path, name):
+    """Timer mode reads its own last.json: broken or replaced by a FIFO, the run still records
+    (every finding counts as new) instead of hanging or crashing."""
+    from vpce_doctor.agent import history
+
+    state = tmp_path / "state"
+    state.mkdir()
+    make = dict((c[0], c[1]) for c in CASES)[name]
+    make(state / "last.json")
+    lines = history.record(good(), str(state), 2)
+    assert lines[0].startswith("<3>vpce-doctor: critical")
+    appeared = [l for l in lines if l.startswith("<3>finding appeared: ")]
+    assert len(appeared) == len(good()["findings"])  # nothing usable before: every finding is new
+    assert json.loads((state / "last.json").read_text())["status"] == "critical"

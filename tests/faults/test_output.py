@@ -301,9 +301,11 @@ async def test_tui_escapes_a_hostile_report(tmp_path):
         seen("TUI summary", str(app.query_one(SummaryBar).render()))
         seen("TUI node panel", str(app.query_one(NodePanel).render()))
         await pilot.press("down", "enter")
+        await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
         seen("TUI detail", str(app.screen.query_one("#detail-text").render()))
         await pilot.press("escape", "e")
+        await pilot.pause()
     [exported] = list(tmp_path.glob("vpce-doctor-*.json"))
     assert exported.name.startswith("vpce-doctor-node-")  # a hostile instance id does not name files
     assert json.loads(exported.read_text()) == report

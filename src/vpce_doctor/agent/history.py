@@ -5,12 +5,12 @@ Lines go to stdout with a `<N>` syslog priority prefix, which journald reads as 
 (SyslogLevelPrefix=, on by default for a service's output)."""
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.text import printable
 from .render import RENDERERS, write_atomic
+from .report_file import ReportFileError, normalize, read_report
 
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
 STATUS_PRIORITY = {"ok": INFO, "warn": WARNING, "critical": ERR, "unknown": WARNING}
@@ -28,10 +28,9 @@ def _label(finding: Dict[str, Any]) -> str:
 
 def read_last(state_dir: str) -> Optional[Dict[str, Any]]:
     try:
-        with open(os.path.join(state_dir, LAST), encoding="utf-8") as handle:
-            data = json.load(handle)
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
+        # capped and regular files only: a FIFO or /dev/zero in place of last.json must not hang the timer
+        return normalize(read_report(os.path.join(state_dir, LAST)))  # findings as dicts, whatever was there
+    except ReportFileError:
         return None  # first run, or a file someone broke: every finding then counts as new
 
 

@@ -184,7 +184,7 @@ def _service(raw: Dict[str, Any]) -> Dict[str, Any]:
     out["probes"] = {"dns": [_dns(d) for d in _list(probes.get("dns"))],
                      "tls": [_tls(t) for t in _list(probes.get("tls"))],
                      "api": _api(probes.get("api"))}
-    out["findings"] = [_finding(f) for f in _list(raw.get("findings"))]
+    out["findings"] = [_finding(f) for f in _list(raw.get("findings")) if isinstance(f, dict)]
     out["checks"] = [_fields(_dict(c), strings=("check", "state", "error")) for c in _list(raw.get("checks"))]
     return out
 
@@ -216,7 +216,7 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
         "notes": _strs(node.get("notes")),
     })
     out["services"] = services
-    out["findings"] = [_finding(f) for f in _list(data.get("findings"))]
+    out["findings"] = [_finding(f) for f in _list(data.get("findings")) if isinstance(f, dict)]
     return out
 
 
