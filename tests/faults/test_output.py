@@ -205,7 +205,9 @@ def test_imds_identifiers_are_vetted(poisoned_world, tmp_path):
         assert "invalid %s" % what in notes, notes
     commands = [c for f in report["findings"] for c in f["remediation"]["commands"]]
     assert commands and all("rm -rf" not in c and "$(id)" not in c for c in commands)
-    assert any("<VPC-ID>" in c or "<SUBNET-ID>" in c for c in commands) or all("--vpc-id" not in c for c in commands)
+    assert all("vpc-1" not in c and "subnet-0abc1234" not in c and "pwned" not in c for c in commands), commands
+    # with the VPC unknown the fixes carry placeholders for the operator to fill, never the lie
+    assert any("--vpc-id <VPC-ID>" in c for c in commands) and any("--subnet-ids <SUBNET-ID>" in c for c in commands)
 
     text = run_cli(["check", "--region", "us-east-1", *args]).stdout
     seen("poisoned IMDS text", text)
