@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=["text", "json", "prometheus", "npd"], default="text",
                        help="npd: one line and exit 0 ok / 1 problem / 2 unknown for node-problem-detector")
     check.add_argument("--output", "-o", metavar="PATH", help="write the report here (atomically)")
+    check.add_argument("--redact", action="store_true",
+                       help="replace account, resource ids and node/VPC addresses with consistent stand-ins "
+                            "(for a public forum)")
     npd = check.add_argument_group("--format npd (node-problem-detector custom plugin)")
     npd.add_argument("--npd-warn-as-problem", dest="npd_warn_as_problem", action="store_true",
                      help="warnings set the node condition too (default: only critical findings do)")
@@ -103,10 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_flags(tui)
     view = sub.add_parser("view", help="open a saved JSON report in the interactive view")
     view.add_argument("report", metavar="REPORT.json")
+    view.add_argument("--redact", action="store_true", help="show ids and addresses as stand-ins")
     fleet = sub.add_parser("fleet", help="many nodes' JSON reports in one view, by AZ and subnet")
     fleet.add_argument("reports", nargs="+", metavar="REPORT", help="report files or directories of them")
     fleet.add_argument("--format", choices=["text", "json", "html"], default="text")
     fleet.add_argument("--output", "-o", metavar="PATH")
+    fleet.add_argument("--redact", action="store_true", help="ids and addresses as stand-ins, consistent across nodes")
     services = sub.add_parser("services", help="print the service catalogue")
     services.add_argument("--region", default="us-east-1")
     services.add_argument("--account-id", dest="account_id", default=None)
@@ -129,7 +134,7 @@ def _flags(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write("vpce-doctor: %s\n" % message.splitlines()[0] if message else "vpce-doctor: failed\n")
+    sys.stderr.write("vpce-doctor: %s\n" % _message(message.splitlines()[0]) if message else "vpce-doctor: failed\n")
     return EXIT_RUN_FAILED
 
 
@@ -156,6 +161,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         return _npd_failed(args, str(exc)) if npd_mode else _fail(str(exc))
     data = report.to_dict()
+    if getattr(args, "redact", False):
+        from .redact_ids import redact_ids
+
+        data = redact_ids(data)
     if settings.state_dir:
         from .history import record
 
@@ -220,27 +229,47 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts))
 
 
+def _message(value: object) -> str:
+    from ..core.text import printable
+
+    return printable(value)
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     if not tui_available():
         return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]')")
     from ..tui.run import view
 
+    transform = (lambda report: report)
+    if args.redact:
+        from .redact_ids import redact_ids as transform  # noqa: F811
     try:
-        return view(args.report)
+        return view(args.report, transform)
     except (OSError, ValueError) as exc:
-        return _fail("cannot open %s: %s" % (args.report, exc))
+        return _fail("cannot open %s: %s" % (_message(args.report), _message(exc)))
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     from . import fleet
     from .render import write_atomic
 
-    view = fleet.load(args.reports)
+    options: Dict[str, Any] = {}
+    if args.redact:
+        from .redact_ids import IdRedactor
+
+        redactor = IdRedactor()  # one table for the whole fleet: a VPC is the same stand-in on every node
+        options.update(transform=redactor.report, rename=redactor.text)
+    view = fleet.load(args.reports, **options)
+    for skipped in view.skipped:  # said on stderr whatever the format, so json/html users see it too
+        sys.stderr.write("vpce-doctor: skipped %s\n" % _message(skipped))
     if not view.nodes:
-        return _fail("no readable report among %s" % ", ".join(args.reports))
+        return _fail("no readable report among %s" % _message(", ".join(args.reports)))
     content = fleet.RENDERERS[args.format](view)
     if args.output:
-        write_atomic(args.output, content)
+        try:
+            write_atomic(args.output, content)
+        except OSError as exc:
+            return _fail("cannot write %s: %s" % (_message(args.output), exc.strerror or exc))
     else:
         sys.stdout.write(content)
     return 0

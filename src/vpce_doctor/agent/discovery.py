@@ -9,6 +9,7 @@ from ..checks.context import run_parallel
 from . import components as components_mod
 from . import imds as imds_mod
 from . import resolvconf
+from ..core import identifiers
 from ..core.addresses import NetworkGuard
 from ..core.model import NodeFacts
 from ..core.settings import Settings, SettingsError
@@ -33,6 +34,7 @@ def discover(settings: Settings, remaining) -> NodeFacts:
     if isinstance(imds_facts, BaseException):
         imds_facts = imds_mod.ImdsFacts(endpoint=settings.imds_endpoint, error="%s: %s" % (
             type(imds_facts).__name__, imds_facts))
+    notes += identifiers.vet_imds_facts(imds_facts)  # a malformed id is dropped with a note, never used
     if isinstance(components, BaseException):
         notes.append("process scan failed: %s" % components)
         components = []
@@ -43,7 +45,7 @@ def discover(settings: Settings, remaining) -> NodeFacts:
     region = settings.region or identity.get("region")
     if not region:
         raise SettingsError("no region known: IMDS gave none (%s); pass --region"
-                            % (imds_facts.error or "no identity document"))
+                            % (identifiers.region_note(notes) or imds_facts.error or "no identity document"))
     try:
         partition = partition_for_region(region)
     except ValueError as exc:

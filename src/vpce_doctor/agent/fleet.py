@@ -7,7 +7,10 @@ import json
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+from ..core.text import printable, printable_data
+from .report_file import ReportFileError, normalize, read_report, schema_notice
 
 PROBLEM = ("warn", "critical", "unknown")
 
@@ -16,6 +19,7 @@ PROBLEM = ("warn", "critical", "unknown")
 class Fleet:
     nodes: List[Dict[str, Any]] = field(default_factory=list)  # one per report
     skipped: List[str] = field(default_factory=list)  # files that are not reports, with why
+    notes: List[str] = field(default_factory=list)  # reports read with a caveat (another schema version)
 
     def services(self) -> List[str]:
         seen: "OrderedDict[str, None]" = OrderedDict()
@@ -69,6 +73,7 @@ class Fleet:
         return {
             "nodes": self.nodes,
             "skipped": self.skipped,
+            "notes": self.notes,
             "headlines": self.headlines(),
             "by_az": {s: {az: dict(zip(("failing", "nodes", "codes"), self.cell(s, "availability_zone", az)))
                           for az in self.groups("availability_zone")} for s in self.services()},
@@ -88,37 +93,59 @@ def _paths(inputs: Iterable[str]) -> List[str]:
     return out
 
 
-def load(inputs: Iterable[str]) -> Fleet:
+def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None,
+         rename: Callable[[str], str] = lambda path: path) -> Fleet:
+    """Every readable report; a file that is not one is skipped with its reason, never fatal.
+    `transform` rewrites each report and `rename` each file name (--redact: S3 syncs name
+    the files after the instance id)."""
     fleet = Fleet()
-    for path in _paths(inputs):
+    for real_path in _paths(inputs):
+        path = rename(real_path)
         try:
-            with open(path, encoding="utf-8") as handle:
-                report = json.load(handle)
-            node = report["node"]
-            fleet.nodes.append({
-                "file": path,
-                "instance_id": node.get("instance_id") or os.path.basename(path),
-                "availability_zone": node.get("availability_zone"),
-                "subnet_id": node.get("subnet_id"),
-                "region": node.get("region"),
-                "vpc_id": node.get("vpc_id"),
-                "generated_at": report.get("generated_at"),
-                "status": report.get("status"),
-                "node_findings": [f.get("code") for f in report.get("findings") or [] if not f.get("service")],
-                "services": {s["id"]: (s.get("status"), [f.get("code") for f in s.get("findings") or []])
-                             for s in report.get("services") or []},
-                # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
-                "remote": [s["id"] for s in report.get("services") or [] if _answered_remote(s)],
-            })
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            fleet.skipped.append("%s: %s" % (path, exc.__class__.__name__ if not str(exc) else exc))
+            raw = read_report(real_path)
+        except ReportFileError as exc:
+            fleet.skipped.append("%s: %s" % (path, exc))
+            continue
+        if transform is not None:
+            raw = transform(raw)
+        notice = schema_notice(raw)
+        if notice:
+            fleet.notes.append("%s: %s" % (path, notice))
+        report = normalize(raw)
+        node = report["node"]
+        services: Dict[str, Tuple[Optional[str], List[str]]] = {}
+        for s in report["services"]:
+            services.setdefault(s["id"], (s["status"], [f["code"] for f in s["findings"]]))
+        fleet.nodes.append({
+            "file": path,
+            "instance_id": node["instance_id"] or os.path.basename(path),
+            "availability_zone": node["availability_zone"],
+            "subnet_id": node["subnet_id"],
+            "region": node["region"],
+            "vpc_id": node["vpc_id"],
+            "generated_at": report["generated_at"],
+            "status": report["status"],
+            "node_findings": [f["code"] for f in report["findings"] if not f["service"]],
+            "services": services,
+            # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
+            "remote": [s["id"] for s in report["services"] if _answered_remote(s)],
+        })
     return fleet
 
 
 def _answered_remote(service: Dict[str, Any]) -> bool:
-    lookups = [d for d in (service.get("probes") or {}).get("dns") or []
-               if d.get("resolver_role") == "vpc" and d.get("hostname") == service.get("hostname") and d.get("rdtype") == "A"]
-    return any(a.get("scope") == "remote" for d in lookups for a in d.get("addresses") or [])
+    probes = service.get("probes") if isinstance(service.get("probes"), dict) else {}
+    lookups = [d for d in probes.get("dns") or [] if isinstance(d, dict) and d.get("resolver_role") == "vpc"
+               and d.get("hostname") == service.get("hostname") and d.get("rdtype") == "A"]
+    return any(isinstance(a, dict) and a.get("scope") == "remote" for d in lookups
+               for a in d.get("addresses") or [])
+
+
+def _shown(fleet: Fleet) -> Fleet:
+    """The fleet with every value printable: text and HTML show ids and paths from reports
+    that anyone could have written (JSON output stays exact)."""
+    return Fleet(nodes=printable_data(fleet.nodes), skipped=[printable(s) for s in fleet.skipped],
+                 notes=[printable(n) for n in fleet.notes])
 
 
 def _cell_text(bad: int, total: int) -> str:
@@ -126,6 +153,7 @@ def _cell_text(bad: int, total: int) -> str:
 
 
 def render_text(fleet: Fleet) -> str:
+    fleet = _shown(fleet)
     azs = fleet.groups("availability_zone")
     out = ["vpce-doctor fleet: %d node(s), %d report(s) skipped" % (len(fleet.nodes), len(fleet.skipped)), ""]
     out += ["! " + line for line in fleet.headlines()] or ["no service fails on any node"]
@@ -144,6 +172,8 @@ def render_text(fleet: Fleet) -> str:
                                                    node["subnet_id"] or "?", node["status"],
                                                    ", ".join(failing + node["node_findings"]) or "-")
                    + ("  remote: %s" % ", ".join(node["remote"]) if node.get("remote") else ""))
+    for note in fleet.notes:
+        out.append("note: %s" % note)
     for skipped in fleet.skipped:
         out.append("skipped %s" % skipped)
     return "\n".join(out) + "\n"
@@ -155,6 +185,7 @@ def render_json(fleet: Fleet) -> str:
 
 def render_html(fleet: Fleet) -> str:
     """One self-contained page: no script, no external asset, safe to attach to a ticket."""
+    fleet = _shown(fleet)
     esc = html.escape
     azs = fleet.groups("availability_zone")
     head = "".join("<th>%s</th>" % esc(az) for az in azs)
@@ -186,8 +217,10 @@ td.bad{background:#f2dede;font-weight:bold} td.none{color:#999} li{margin:.2em 0
 <p>Cells: nodes with a problem / nodes in that AZ ("ok N": all N fine). Hover for finding codes.</p>
 <h2>Nodes</h2>
 <table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th><th>remote (a hub's endpoint)</th></tr>%s</table>
-</body></html>
-""" % (len(fleet.nodes), headlines, head, "".join(rows), nodes)
+%s</body></html>
+""" % (len(fleet.nodes), headlines, head, "".join(rows), nodes,
+       "".join("<p>note: %s</p>\n" % esc(n) for n in fleet.notes) +
+       "".join("<p>skipped %s</p>\n" % esc(s) for s in fleet.skipped))
 
 
 RENDERERS = {"text": render_text, "json": render_json, "html": render_html}

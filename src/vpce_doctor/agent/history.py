@@ -5,12 +5,12 @@ Lines go to stdout with a `<N>` syslog priority prefix, which journald reads as 
 (SyslogLevelPrefix=, on by default for a service's output)."""
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..core.files import REPORT_LIMIT, read_text_capped
+from ..core.text import printable
 from .render import RENDERERS, write_atomic
+from .report_file import ReportFileError, normalize, read_report
 
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
 STATUS_PRIORITY = {"ok": INFO, "warn": WARNING, "critical": ERR, "unknown": WARNING}
@@ -34,10 +34,10 @@ def _label(finding: Dict[str, Any]) -> str:
 
 def read_last(state_dir: str) -> Optional[Dict[str, Any]]:
     try:
-        data = json.loads(read_text_capped(os.path.join(state_dir, LAST), REPORT_LIMIT))
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError, RecursionError):
-        return None  # first run, or a file someone broke (or swapped for a FIFO): every finding then counts as new
+        # capped and regular files only: a FIFO or /dev/zero in place of last.json must not hang the timer
+        return normalize(read_report(os.path.join(state_dir, LAST)))  # findings as dicts, whatever was there
+    except ReportFileError:
+        return None  # first run, or a file someone broke: every finding then counts as new
 
 
 def changes(previous: Optional[Dict[str, Any]], report: Dict[str, Any]) -> List[Tuple[int, str]]:
@@ -81,4 +81,5 @@ def record(report: Dict[str, Any], state_dir: str, keep: int, prometheus_dir: Op
             pass
     if prometheus_dir:
         write_atomic(os.path.join(prometheus_dir, PROMETHEUS_FILE), RENDERERS["prometheus"](report))
-    return ["<%d>%s" % line for line in [summary(report, state_dir)] + changes(previous, report)]
+    # one journal line per entry: a newline in an API message must not start a forged `<0>` line
+    return ["<%d>%s" % (priority, printable(text)) for priority, text in [summary(report, state_dir)] + changes(previous, report)]

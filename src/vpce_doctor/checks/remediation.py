@@ -6,6 +6,7 @@ as an <ANGLE-BRACKETED> placeholder, with the command that finds it placed first
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -69,11 +70,11 @@ def _security_group_action(where: Where) -> FixAction:
 def _security_group_commands(where: Where) -> List[str]:
     commands = [
         "aws ec2 create-security-group --region %s --vpc-id %s --group-name vpce-https "
-        "--description 'HTTPS from the VPC to interface endpoints'" % (where.region, _vpc(where))
+        "--description 'HTTPS from the VPC to interface endpoints'" % (q(where.region), q(_vpc(where)))
     ]
     commands += [
         "aws ec2 authorize-security-group-ingress --region %s --group-id <SG-ID> --protocol tcp --port 443 --cidr %s"
-        % (where.region, cidr) for cidr in _cidrs(where)
+        % (q(where.region), q(cidr)) for cidr in _cidrs(where)
     ]
     return commands
 
@@ -114,7 +115,7 @@ def endpoint_missing(where: Where, service_id: str, service_name: str, endpoint_
         commands=tuple(_security_group_commands(where)) + (
             "aws ec2 create-vpc-endpoint --region %s --vpc-id %s --vpc-endpoint-type Interface --service-name %s "
             "--subnet-ids %s --security-group-ids <SG-ID> --private-dns-enabled"
-            % (where.region, _vpc(where), service_name, " ".join(subnets)),),
+            % (q(where.region), q(_vpc(where)), q(service_name), " ".join(q(s) for s in subnets)),),
         actions=(_security_group_action(where), FixAction("create_interface_endpoint", {
             "region": where.region, "vpc_id": _vpc(where), "service_id": service_id, "service_name": service_name,
             "subnet_ids": subnets, "security_group_ids": ["<SG-ID>"], "private_dns_enabled": True})))
@@ -126,9 +127,9 @@ def private_dns_disabled(where: Where, endpoint_id: str, private_dns_enabled: bo
             text="Endpoint %s has private DNS on, yet the VPC resolver answers with public addresses: "
                  "private DNS needs both enableDnsSupport and enableDnsHostnames on the VPC." % endpoint_id,
             commands=(
-                "aws ec2 describe-vpc-attribute --region %s --vpc-id %s --attribute enableDnsHostnames" % (where.region, _vpc(where)),
-                "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-hostnames '{\"Value\":true}'" % (where.region, _vpc(where)),
-                "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-support '{\"Value\":true}'" % (where.region, _vpc(where)),
+                "aws ec2 describe-vpc-attribute --region %s --vpc-id %s --attribute enableDnsHostnames" % (q(where.region), q(_vpc(where))),
+                "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-hostnames '{\"Value\":true}'" % (q(where.region), q(_vpc(where))),
+                "aws ec2 modify-vpc-attribute --region %s --vpc-id %s --enable-dns-support '{\"Value\":true}'" % (q(where.region), q(_vpc(where))),
             ),
             actions=(FixAction("vpc_dns_attributes", {"region": where.region, "vpc_id": _vpc(where),
                                                       "enable_dns_support": True, "enable_dns_hostnames": True}),))
@@ -136,7 +137,7 @@ def private_dns_disabled(where: Where, endpoint_id: str, private_dns_enabled: bo
         text="Turn on private DNS for endpoint %s so the service's own name resolves to the endpoint inside "
              "the VPC (system components cannot be pointed at the vpce- name)." % endpoint_id,
         commands=("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --private-dns-enabled"
-                  % (where.region, endpoint_id),),
+                  % (q(where.region), q(endpoint_id)),),
         actions=(FixAction("modify_endpoint", {"region": where.region, "vpc_endpoint_id": endpoint_id,
                                                "private_dns_enabled": True}),))
 
@@ -146,8 +147,11 @@ def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional
     regional = next((e for e in dns_entries if e.get("dns_name") and not _zonal(e["dns_name"])), None)
     target = regional["dns_name"] if regional else "<ENDPOINT-REGIONAL-DNS-NAME>"
     zone = regional["hosted_zone_id"] if regional else "<ENDPOINT-HOSTED-ZONE-ID>"
-    change = ('{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"%s","Type":"A","AliasTarget":'
-              '{"HostedZoneId":"%s","DNSName":"%s","EvaluateTargetHealth":false}}}]}' % (hostname, zone, target))
+    # built as JSON (a quote in a name stays inside its string), then quoted as one shell word
+    change = json.dumps({"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": hostname, "Type": "A",
+        "AliasTarget": {"HostedZoneId": zone, "DNSName": target, "EvaluateTargetHealth": False}}}]},
+        separators=(",", ":"))
     what = "has no record for" if missing_record else "does not forward"
     return Remediation(
         text="The node's resolver %s %s %s, while the VPC resolver answers with the endpoint. Either add a "
@@ -156,9 +160,10 @@ def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional
              "to the endpoint%s." % (resolver, what, hostname, hostname, hostname.split(".", 1)[-1],
                                      vpc_plus_two(where), _vpc(where), " " + endpoint_id if endpoint_id else ""),
         commands=(
+            # $(date) is ours: a unique caller reference; every value is quoted
             "aws route53 create-hosted-zone --name %s --vpc VPCRegion=%s,VPCId=%s --caller-reference \"vpce-doctor-$(date +%%s)\" "
-            "--hosted-zone-config PrivateZone=true" % (hostname, where.region, _vpc(where)),
-            "aws route53 change-resource-record-sets --hosted-zone-id <NEW-ZONE-ID> --change-batch '%s'" % change,
+            "--hosted-zone-config PrivateZone=true" % (q(hostname), q(where.region), q(_vpc(where))),
+            "aws route53 change-resource-record-sets --hosted-zone-id <NEW-ZONE-ID> --change-batch %s" % q(change),
         ),
         actions=(FixAction("private_hosted_zone", {"region": where.region, "vpc_id": _vpc(where), "name": hostname,
                                                    "alias_dns_name": target, "alias_hosted_zone_id": zone}),))
@@ -175,16 +180,16 @@ def dns_failure(hostname: str, server: str, status: str) -> Remediation:
     return Remediation(
         text="Resolver %s gave %s for %s. Check that the resolver runs and that UDP and TCP 53 from this node "
              "reach it (security group, NACL, host firewall)." % (server, status.upper(), hostname),
-        commands=("dig @%s -p %s %s A +time=2 +tries=1" % (host.strip("[]"), port, hostname),
-                  "dig @%s -p %s %s A +tcp +time=2 +tries=1" % (host.strip("[]"), port, hostname)))
+        commands=("dig %s -p %s %s A +time=2 +tries=1" % (q("@" + host.strip("[]")), q(port), q(hostname)),
+                  "dig %s -p %s %s A +tcp +time=2 +tries=1" % (q("@" + host.strip("[]")), q(port), q(hostname))))
 
 
 def port_blocked(where: Where, service_id: str, addresses: Sequence[str], security_groups: Sequence[str]) -> Remediation:
     groups = list(security_groups) or ["<ENDPOINT-SG-ID>"]
     commands = ["aws ec2 authorize-security-group-ingress --region %s --group-id %s --protocol tcp --port 443 --cidr %s"
-                % (where.region, group, cidr) for group in groups for cidr in _cidrs(where)]
+                % (q(where.region), q(group), q(cidr)) for group in groups for cidr in _cidrs(where)]
     commands.append("aws ec2 describe-network-acls --region %s --filters Name=association.subnet-id,Values=%s"
-                    % (where.region, _subnet(where)))
+                    % (q(where.region), q(_subnet(where))))
     actions = tuple(FixAction("security_group_ingress", {"region": where.region, "security_group_id": group, "cidr": cidr,
                                                          "port": 443}) for group in groups for cidr in _cidrs(where))
     return Remediation(
@@ -199,7 +204,8 @@ def tls_failure(hostname: str, address: str, port: int, error: str) -> Remediati
         text="TLS to %s at %s fails (%s). A TLS-inspecting proxy or firewall, a wrong CA bundle "
              "(--ca-bundle / AWS_CA_BUNDLE), or something other than the endpoint answering on 443 are the usual causes."
              % (hostname, address, error),
-        commands=("openssl s_client -connect %s:%d -servername %s -showcerts </dev/null" % (address, port, hostname),))
+        commands=("openssl s_client -connect %s -servername %s -showcerts </dev/null"
+                  % (q("%s:%s" % (address, port)), q(hostname)),))
 
 
 def policy_denied(where: Where, service_id: str, endpoint_id: Optional[str], operation: str) -> Remediation:
@@ -209,9 +215,9 @@ def policy_denied(where: Where, service_id: str, endpoint_id: Optional[str], ope
              "in the endpoint policy." % (service_id, operation),
         commands=(
             "aws ec2 describe-vpc-endpoints --region %s --vpc-endpoint-ids %s --query 'VpcEndpoints[].PolicyDocument' --output text"
-            % (where.region, endpoint),
+            % (q(where.region), q(endpoint)),
             "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --policy-document file://endpoint-policy.json"
-            % (where.region, endpoint),
+            % (q(where.region), q(endpoint)),
         ))
 
 
@@ -220,7 +226,7 @@ def iam_denied(where: Where, service_id: str, operation: str) -> Remediation:
         text="The endpoint path works, but the node's role may not call %s (%s). Grant it in the node role's "
              "IAM policy if a component on this node needs it." % (operation, service_id),
         commands=("aws ec2 describe-iam-instance-profile-associations --region %s --filters Name=instance-id,Values=%s"
-                  % (where.region, where.instance_id or "<INSTANCE-ID>"),))
+                  % (q(where.region), q(where.instance_id or "<INSTANCE-ID>")),))
 
 
 def endpoint_az_missing(where: Where, endpoint_id: str, az: str) -> Remediation:
@@ -228,7 +234,7 @@ def endpoint_az_missing(where: Where, endpoint_id: str, az: str) -> Remediation:
         text="Endpoint %s has no network interface in %s, so traffic from this node crosses AZs and fails "
              "when that AZ is impaired. Add a subnet in %s to the endpoint." % (endpoint_id, az, az),
         commands=("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-subnet-ids %s"
-                  % (where.region, endpoint_id, _subnet(where)),),
+                  % (q(where.region), q(endpoint_id), q(_subnet(where))),),
         actions=(FixAction("modify_endpoint", {"region": where.region, "vpc_endpoint_id": endpoint_id,
                                                "add_subnet_ids": [_subnet(where)]}),))
 
@@ -246,7 +252,7 @@ def no_credentials(where: Where, invalid: bool) -> Remediation:
     return Remediation(
         text=text + "Nodes sign with the instance profile role; check it is attached and IMDS serves it.",
         commands=("aws ec2 describe-iam-instance-profile-associations --region %s --filters Name=instance-id,Values=%s"
-                  % (where.region, where.instance_id or "<INSTANCE-ID>"),
+                  % (q(where.region), q(where.instance_id or "<INSTANCE-ID>")),
                   "curl -s -H \"X-aws-ec2-metadata-token: $(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "
                   "http://169.254.169.254/latest/api/token)\" http://169.254.169.254/latest/meta-data/iam/security-credentials/"))
 
@@ -257,10 +263,12 @@ def proxy_bypass_missing(where: Where, component: str, missing: Sequence[str], n
     return Remediation(
         text="%s sends AWS traffic to its HTTPS proxy because NO_PROXY lacks %s; the VPC endpoints are bypassed. "
              "Add them to NO_PROXY in the %s unit's environment and restart it." % (component, ", ".join(missing), unit),
-        commands=("sudo systemctl show %s --property=Environment" % unit,
-                  "sudo mkdir -p /etc/systemd/system/%s.service.d && printf '[Service]\\nEnvironment=\"NO_PROXY=%s\"\\n' "
-                  "| sudo tee /etc/systemd/system/%s.service.d/no-proxy.conf" % (unit, wanted, unit),
-                  "sudo systemctl daemon-reload && sudo systemctl restart %s" % unit))
+        # the value goes in as printf's argument, never its format: a % or \\ in it stays literal
+        commands=("sudo systemctl show %s --property=Environment" % q(unit),
+                  "sudo mkdir -p %s && printf '%%s\\n' '[Service]' %s | sudo tee %s" % (
+                      q("/etc/systemd/system/%s.service.d" % unit), q('Environment="NO_PROXY=%s"' % wanted),
+                      q("/etc/systemd/system/%s.service.d/no-proxy.conf" % unit)),
+                  "sudo systemctl daemon-reload && sudo systemctl restart %s" % q(unit)))
 
 
 def imds_unreachable(where: Where) -> Remediation:
@@ -268,18 +276,18 @@ def imds_unreachable(where: Where) -> Remediation:
         text="IMDS answered neither v2 nor v1. Check the instance metadata options (endpoint enabled; a hop limit "
              "of 2 where containers need it) and host firewall rules for 169.254.169.254.",
         commands=("aws ec2 describe-instances --region %s --instance-ids %s --query 'Reservations[].Instances[].MetadataOptions'"
-                  % (where.region, where.instance_id or "<INSTANCE-ID>"),
+                  % (q(where.region), q(where.instance_id or "<INSTANCE-ID>")),
                   "aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-endpoint enabled "
-                  "--http-tokens required --http-put-response-hop-limit 2" % (where.region, where.instance_id or "<INSTANCE-ID>")))
+                  "--http-tokens required --http-put-response-hop-limit 2" % (q(where.region), q(where.instance_id or "<INSTANCE-ID>"))))
 
 
 def cluster_endpoint_unreachable(where: Where, url: str, reason: str) -> Remediation:
     return Remediation(
         text="The EKS API server %s is not reachable from this node (%s). In an isolated subnet the cluster needs "
              "private endpoint access, and the cluster security group must allow 443 from the nodes." % (url, reason),
-        commands=("aws eks describe-cluster --region %s --name <CLUSTER-NAME> --query cluster.resourcesVpcConfig" % where.region,
+        commands=("aws eks describe-cluster --region %s --name <CLUSTER-NAME> --query cluster.resourcesVpcConfig" % q(where.region),
                   "aws eks update-cluster-config --region %s --name <CLUSTER-NAME> "
-                  "--resources-vpc-config endpointPrivateAccess=true" % where.region),
+                  "--resources-vpc-config endpointPrivateAccess=true" % q(where.region)),
         actions=(FixAction("eks_endpoint_access", {"region": where.region, "cluster_name": "<CLUSTER-NAME>",
                                                    "endpoint_private_access": True}),))
 

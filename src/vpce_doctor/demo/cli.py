@@ -31,10 +31,28 @@ def run_demo(args) -> int:
         if interactive:
             from ..tui.run import live
 
-            return live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts,
+            world.stop_within = 0.05  # then os._exit: in-process servers end with the process
+            code = live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts,
                                                        credentials_provider=world.credentials_provider(settings)))
-        report = run(settings, credentials_provider=world.credentials_provider(settings))
-        return emit(report.to_dict(), args.format, None, report.exit_code)
+        else:
+            report = run(settings, credentials_provider=world.credentials_provider(settings))
+            return emit(report.to_dict(), args.format, None, report.exit_code)
+    # `q` pressed: the TUI is gone and the World is torn down (children stopped by PID, temp dir
+    # removed, servers stopped side by side). What is left is the interpreter unloading moto and
+    # botocore, a second of nothing on screen: leave without it.
+    _leave_now(code)
+    return code  # not reached
+
+
+def _leave_now(code: int) -> None:
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _exit_cleanly_on_signals() -> None:

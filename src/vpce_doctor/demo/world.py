@@ -25,7 +25,7 @@ from .components_side import PodIdentityAgent, start_fake_component
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
-from .lifecycle import StartStop
+from .lifecycle import StartStop, stop_all
 from .scenarios import Scenario, process_secrets
 
 POD_IDENTITY_IP = "127.10.0.23"
@@ -45,6 +45,9 @@ class World(StartStop):
         self.kubelet: Optional[subprocess.Popen] = None
         self.fakes: List[subprocess.Popen] = []  # the scenario's component processes
         self.pod_identity_port = 0
+        # how long stop() waits for the servers; the interactive demo, which leaves with os._exit
+        # right after, waits less (in-process servers end with the process; children are killed by PID)
+        self.stop_within = 5.0
 
     # --- lifecycle -----------------------------------------------------------------
     def _keep(self, thing):
@@ -71,11 +74,7 @@ class World(StartStop):
             fake.kill()
             fake.wait(timeout=5)
         self.fakes = []
-        for thing in reversed(self._running):
-            try:
-                thing.stop()
-            except Exception:
-                pass
+        stop_all(reversed(self._running), self.stop_within)  # side by side, bounded: quitting the demo feels instant
         self._running = []
         shutil.rmtree(self.tmp, ignore_errors=True)
 

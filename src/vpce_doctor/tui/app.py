@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from typing import Any, Callable, Dict, Optional
 
@@ -11,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer
 
+from ..core.text import printable
 from .components.detail_screen import DetailScreen
 from .components.help_screen import HelpScreen
 from .components.node_panel import NodePanel
@@ -113,14 +115,18 @@ class VpceDoctorApp(App):
             return
         node = self.state.node or {}
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        path = os.path.join(self.export_to or export_dir(), "vpce-doctor-%s-%s.json" % (node.get("instance_id") or "node", stamp))
+        # the instance id names the file only when it is one: a saved report's could be "../x"
+        instance = node.get("instance_id") or ""
+        name = instance if re.fullmatch(r"i-[0-9a-f]{8,17}", instance) else "node"
+        path = os.path.join(self.export_to or export_dir(), "vpce-doctor-%s-%s.json" % (name, stamp))
         try:
             write_atomic(path, json.dumps(self.state.report, indent=2) + "\n")
-        except OSError as exc:
-            self.notify("cannot write %s: %s" % (path, exc.strerror or exc), severity="error")
+        except (OSError, ValueError) as exc:  # ValueError: a report nested too deep for json.dumps
+            self.notify(printable("cannot write %s: %s" % (path, getattr(exc, "strerror", None) or exc)),
+                        severity="error", markup=False)
             return
         self.exported = path
-        self.notify("report written to %s" % path)
+        self.notify(printable("report written to %s" % path), markup=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

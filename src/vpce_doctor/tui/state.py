@@ -8,10 +8,11 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ..core.model import to_jsonable
+from ..core.text import printable, printable_data
 from ..agent.redact import Redactor
 from ..agent.render.text import api_cell, dns_cell, tls_cell
+from ..agent.report_file import SUPPORTED_SCHEMA, normalize, schema_notice
 
-SUPPORTED_SCHEMA = 1
 STATUS_LABEL = {"ok": "✔ ok", "warn": "▲ warn", "critical": "✖ crit", "unknown": "? unkn"}
 STATUS_MARK = {"ok": "✔", "warn": "▲", "critical": "✖", "unknown": "?"}
 # narrow terminals (80x24 over SSM) get short cell words; the detail screen has the full story
@@ -37,7 +38,8 @@ class ViewState:
         self.redactor = Redactor()
 
     def reset(self) -> None:
-        self.report: Optional[Dict[str, Any]] = None
+        self.report: Optional[Dict[str, Any]] = None  # exactly as received: what `e` exports
+        self.shown: Dict[str, Any] = {}  # normalized and printable: what every widget reads
         self.node: Dict[str, Any] = {}
         self.services: List[Dict[str, Any]] = []
         self.done: Dict[str, set] = {}
@@ -52,7 +54,7 @@ class ViewState:
         self.running = True
 
     def on_facts(self, facts, specs, hostnames: Dict[str, str]) -> None:
-        self.node = facts.to_report()
+        self.node = printable_data(facts.to_report())
         self.services = [{"id": s.id, "hostname": hostnames.get(s.id, ""), "endpoint_type": s.endpoint_type,
                           "required": None, "status": None, "findings": [],
                           "probes": {"dns": [], "tls": [], "api": {}}, "checks": []} for s in specs]
@@ -64,8 +66,8 @@ class ViewState:
             return
         self.done[service["id"]].add(result.check)
         if result.check in SERVICE_CHECKS and result.ok:
-            service["probes"][result.check] = self.redactor.data(to_jsonable(result.evidence))
-        service["checks"].append(result.to_report())
+            service["probes"][result.check] = printable_data(self.redactor.data(to_jsonable(result.evidence)))
+        service["checks"].append(printable_data(result.to_report()))
 
     def finish(self, report: Dict[str, Any]) -> None:
         self.load(report)
@@ -73,17 +75,17 @@ class ViewState:
 
     def fail(self, message: str) -> None:
         self.running = False
-        self.error = message
+        self.error = printable(message)
 
     # --- saved ----------------------------------------------------------------------
     def load(self, report: Dict[str, Any]) -> None:
-        version = report.get("schema_version")
-        if version != SUPPORTED_SCHEMA:
-            self.notice = ("report schema version %s; this vpce-doctor reads version %d: fields it does not know "
-                           "are ignored, missing ones shown as ?" % (version, SUPPORTED_SCHEMA))
+        """A finished run's report or a saved one (of any version, any shape: see report_file)."""
+        notice = schema_notice(report)
+        self.notice = printable(notice) if notice else None
         self.report = report
-        self.node = report.get("node") or {}
-        self.services = list(report.get("services") or [])
+        self.shown = printable_data(normalize(report))
+        self.node = self.shown["node"]
+        self.services = self.shown["services"]
 
     # --- what the table shows -------------------------------------------------------
     def elapsed(self) -> float:
@@ -120,9 +122,9 @@ class ViewState:
 
     def counts(self) -> Dict[str, int]:
         out = {"critical": 0, "warning": 0}
-        for f in (self.report or {}).get("findings") or []:
+        for f in self.shown.get("findings") or []:
             out[f.get("severity", "?")] = out.get(f.get("severity", "?"), 0) + 1
         return out
 
     def node_findings(self) -> List[Dict[str, Any]]:
-        return [f for f in (self.report or {}).get("findings") or [] if not f.get("service")]
+        return [f for f in self.shown.get("findings") or [] if not f.get("service")]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from ...core.text import printable_data
+
 SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
 SCOPE_WORD = {"vpc": "in-vpc", "remote": "remote", "public": "public"}
 
@@ -73,6 +75,7 @@ def _value(value: Optional[str]) -> str:
 
 
 def render(report: Dict[str, Any]) -> str:
+    report = printable_data(report)  # every value from outside, inert on a terminal
     if report.get("mode") == "preflight":
         from . import preflight_text
 

@@ -96,7 +96,7 @@ class DetailScreen(Screen):
     def action_copy(self) -> None:
         commands = self.commands()
         if not commands:
-            self.notify("no commands to copy for %s" % self.service.get("id"))
+            self.notify("no commands to copy for %s" % self.service.get("id"), markup=False)
             return
         self.app.copy_to_clipboard(commands)  # OSC 52: reaches the local clipboard over SSH where the terminal allows
         self.notify("copied %d command(s) (OSC 52; also shown above to select by hand)" % len(commands.splitlines()))

@@ -12,7 +12,8 @@ STATUS_STYLE = {"ok": "green", "warn": "yellow", "critical": "bold red", "unknow
 
 
 def _styled(cells, status):
-    return [Text(cells[0], style=STATUS_STYLE.get(status, ""))] + list(cells[1:])
+    # Text, never str: DataTable reads a str cell as markup, and "[" in a value is not ours to style
+    return [Text(cells[0], style=STATUS_STYLE.get(status, ""))] + [Text(c) for c in cells[1:]]
 
 
 class ServicesTable(DataTable):

@@ -23,11 +23,11 @@ class SummaryBar(Static):
         elif state.report is None:
             text.append("checking %d services... %.1fs" % (len(state.services), state.elapsed()), style="bold")
         else:
-            status = state.report.get("status", "unknown")
+            status = state.shown.get("status") or "unknown"
             counts = state.counts()
             text.append(STATUS_LABEL.get(status, status).upper(), style=STATUS_STYLE.get(status, "bold"))
             text.append("  %d critical, %d warning  %.2fs" % (counts.get("critical", 0), counts.get("warning", 0),
-                                                           (state.report.get("duration_ms") or 0) / 1000.0))
+                                                           (state.shown.get("duration_ms") or 0) / 1000.0))
         text.append("\nresolvers: vpc %s, node %s" % (resolvers.get("vpc", "?"), ", ".join(resolvers.get("custom") or []) or "none"))
         if state.notice:
             text.append("\n" + state.notice, style="italic yellow")
