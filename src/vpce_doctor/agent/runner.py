@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -60,7 +61,8 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
     started = time.monotonic()
     deadline = started + settings.global_deadline
-    generated_at = datetime.fromtimestamp(clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started_at = clock()
+    generated_at = datetime.fromtimestamp(started_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     facts = discover(settings, lambda: deadline - time.monotonic())
     needed = needed_by_running(facts)
     services = choose_services(settings, needed)
@@ -72,6 +74,14 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
         except Exception:
             pass  # a display that went away does not stop the run
     checks = list(checks) if checks is not None else load_checks()
+    plan = None
+    if settings.state_dir and not settings.no_api:
+        # timer mode: the signed calls and the inventory at most every --api-interval (agent/carry.py)
+        from . import carry
+
+        plan = carry.EvidencePlan(carry.load_state(settings.state_dir), settings.api_interval, services, clock)
+        ctx.evidence_plan = plan
+        checks = [carry.CarriedCheck(c, plan) if c.id in carry.CARRIED_CHECKS else c for c in checks]
     jobs = [(c, None) for c in checks if c.scope == NODE] + [(c, s) for s in services for c in checks if c.scope == SERVICE]
     slots: List[Optional[CheckResult]] = [None] * len(jobs)
 
@@ -100,9 +110,19 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
                                  (time.monotonic() - started) * 1000)
             _notify(observer, result)
         results.append(result)
+    if plan is not None and plan.note():
+        facts = replace(facts, discovery_notes=facts.discovery_notes + (plan.note(),))
     report = assemble(settings, facts, ctx, services, needed, checks, results,
                       (time.monotonic() - started) * 1000, generated_at)
-    return Redactor.for_credentials(_credentials_if_known(ctx), facts.instance_credentials).report(report)
+    report = Redactor.for_credentials(_credentials_if_known(ctx), facts.instance_credentials).report(report)
+    if plan is not None and plan.full:
+        from . import carry
+
+        try:
+            carry.save_state(settings.state_dir, plan, ctx, report.to_dict(), started_at)
+        except OSError:
+            pass  # the state directory's trouble is reported when last.json is written
+    return report
 
 
 def _credentials_if_known(ctx: CheckContext):

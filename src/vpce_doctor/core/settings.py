@@ -36,6 +36,9 @@ class Settings:
     state_dir: Optional[str] = None  # timer mode: last.json, history/, journal lines of what changed
     prometheus_dir: Optional[str] = None
     history: int = 96  # reports kept in state_dir/history (a day at one run per 15 minutes)
+    # timer mode: signed calls and the inventory at most this often (seconds; 0 = every run), or
+    # sooner when the DNS/TLS evidence changed; in between they are carried over (agent/carry.py)
+    api_interval: float = 3600.0
     resolv_conf: str = "/etc/resolv.conf"
     scan_processes: bool = True
     config_path: Optional[str] = None
@@ -61,6 +64,7 @@ ENVIRONMENT = {
     "allow_net": ("VPCE_DOCTOR_ALLOW_NET",),
     "state_dir": ("VPCE_DOCTOR_STATE_DIR",),
     "prometheus_dir": ("VPCE_DOCTOR_PROMETHEUS_DIR",),
+    "api_interval": ("VPCE_DOCTOR_API_INTERVAL",),
 }
 _LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net"}
 _FLOATS = {"timeout", "deadline", "clock_tolerance"}
@@ -76,6 +80,11 @@ def _coerce(name: str, value: Any) -> Any:
         if name in _FLOATS:
             number = float(value)
             if number <= 0:
+                raise ValueError
+            return number
+        if name == "api_interval":  # 0 is meaningful: every run
+            number = float(value)
+            if number < 0:
                 raise ValueError
             return number
         if name in ("https_port", "history"):
