@@ -1,7 +1,10 @@
 """API: the service's cheap signed read-only call, sent where the node's DNS points."""
 from __future__ import annotations
 
+import time
+
 from .probes import aws_call
+from .probes.inventory import THROTTLE_CODES, backoff_pause
 
 
 class ApiCheck:
@@ -20,5 +23,15 @@ class ApiCheck:
             return aws_call.ApiResult(operation=operation, outcome=aws_call.SKIPPED, hostname=hostname,
                                       message="%s does not resolve from the node" % hostname)
         credentials = ctx.credentials() if service.probe["kind"] == "aws" else None
-        return aws_call.call(service.probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
-                             credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock)
+        attempt = 0
+        while True:
+            result = aws_call.call(service.probe, hostname, addresses[0], ctx.settings.https_port, ctx.facts.region,
+                                   credentials, ctx.ssl_context(), ctx.step_timeout(), ctx.guard, ctx.clock)
+            # A throttled answer proves the path but says nothing of permissions: ask again after a
+            # pause while the deadline allows; the last answer stands otherwise.
+            pause = backoff_pause(attempt, ctx.remaining(), ctx.step_timeout()) \
+                if (result.error_code or "") in THROTTLE_CODES else None
+            if pause is None:
+                return result
+            time.sleep(pause)
+            attempt += 1
