@@ -220,6 +220,11 @@ def _with_enis(endpoint: Endpoint, enis: Dict[str, EndpointEni]) -> Endpoint:
 def real_service_names(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) -> Dict[str, str]:
     """catalogue id -> the partition's own endpoint service name (aws-cn mixes
     cn.com.amazonaws and com.amazonaws). Empty when unreadable: the catalogue's names stand."""
+    if ctx.partition.id != "aws-cn":
+        # Only aws-cn mixes two prefixes; elsewhere the catalogue's names are the partition's own,
+        # and the answer (~250 KB for every endpoint service) costs an EC2 request and several
+        # round trips of transfer at real latency for nothing the report would show differently.
+        return {}
     ec2, _ = _ec2_client(ctx, ec2_hostname)
     if ec2 is None:
         return {}
