@@ -63,6 +63,13 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     deadline = started + settings.global_deadline
     started_at = clock()
     generated_at = datetime.fromtimestamp(started_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    loaded: List[Any] = []
+    loader = None
+    if checks is None:
+        # Finding the checks reads every installed package's metadata (entry points): done while
+        # discovery waits on IMDS, not after it, at real latency those are the first round trips.
+        loader = threading.Thread(target=lambda: loaded.append(_load_checks_or_error()), daemon=True)
+        loader.start()
     facts = discover(settings, lambda: deadline - time.monotonic())
     needed = needed_by_running(facts)
     services = choose_services(settings, needed)
@@ -73,7 +80,14 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
             on_facts(facts, services, {s.id: (ctx.hostnames(s) or [""])[0] for s in services})
         except Exception:
             pass  # a display that went away does not stop the run
-    checks = list(checks) if checks is not None else load_checks()
+    if loader is not None:
+        loader.join(max(0.0, deadline - time.monotonic()))
+        if not loaded:
+            raise RuntimeError("loading the checks did not finish within the run deadline")
+        if isinstance(loaded[0], BaseException):
+            raise loaded[0]
+        checks = loaded[0]
+    checks = list(checks)
     plan = None
     if settings.state_dir and not settings.no_api:
         # timer mode: the signed calls and the inventory at most every --api-interval (agent/carry.py)
@@ -123,6 +137,13 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
         except OSError:
             pass  # the state directory's trouble is reported when last.json is written
     return report
+
+
+def _load_checks_or_error():
+    try:
+        return load_checks()
+    except BaseException as exc:  # re-raised in the caller's thread, as load_checks() always did
+        return exc
 
 
 def _credentials_if_known(ctx: CheckContext):
