@@ -13,11 +13,13 @@ from ..core.model import NodeFacts
 from ..core.settings import Settings, SettingsError
 
 
-def discover(settings: Settings, remaining) -> NodeFacts:
-    """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery."""
+def discover(settings: Settings, remaining, imds_facts=None) -> NodeFacts:
+    """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery.
+    imds_facts: a call returning IMDS facts already being read (the runner starts IMDS first)."""
     guard = NetworkGuard(settings.allow_net)
+    read_imds = imds_facts or (lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard))
     imds_facts, components, resolvers = run_parallel([
-        lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard),
+        read_imds,
         (lambda: components_mod.running_components()) if settings.scan_processes else (lambda: []),
         lambda: _resolvers(settings),
     ], remaining)

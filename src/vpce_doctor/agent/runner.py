@@ -12,16 +12,15 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import __version__
-from ..checks import verdicts
-from ..checks.base import NODE, SERVICE, load_checks
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region, select_services
-from ..checks.context import CheckContext
-from ..checks.remediation import Where
-from .discovery import discover, needed_by_running
 from ..core.model import (STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
                     severity_status, worst_status)
-from .redact import Redactor
 from ..core.settings import Settings
+from . import imds as imds_mod  # light (http.client): IMDS is asked before the rest is imported
+
+# The rest of the check path (dnspython, the verdict table, the checks, botocore's signer later)
+# is imported inside run(), after IMDS discovery has started in a thread: at real latency its
+# round trips cover the import time instead of following it.
 
 Observer = Callable[[CheckResult], None]
 
@@ -61,6 +60,12 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
     started = time.monotonic()
     deadline = started + settings.global_deadline
+    imds_facts = _imds_in_background(settings)
+    from ..checks.base import NODE, SERVICE
+    from ..checks.context import CheckContext
+    from .discovery import needed_by_running
+    from .redact import Redactor
+
     started_at = clock()
     generated_at = datetime.fromtimestamp(started_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     loaded: List[Any] = []
@@ -70,7 +75,11 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
         # discovery waits on IMDS, not after it, at real latency those are the first round trips.
         loader = threading.Thread(target=lambda: loaded.append(_load_checks_or_error()), daemon=True)
         loader.start()
-    facts = discover(settings, lambda: deadline - time.monotonic())
+    _started_imds.call = imds_facts
+    try:
+        facts = discover(settings, lambda: deadline - time.monotonic())
+    finally:
+        _started_imds.call = None
     needed = needed_by_running(facts)
     services = choose_services(settings, needed)
     ctx = CheckContext(settings, facts, partition_for_region(facts.region), services, needed, deadline, clock,
@@ -113,6 +122,7 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(jobs))]
     for thread in threads:
         thread.start()
+    from ..checks import remediation, verdicts  # noqa: F401 - imported while the probes wait on the network
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     results = []
@@ -139,14 +149,53 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     return report
 
 
+_started_imds = threading.local()  # run() -> discover(): the IMDS read already under way in this thread's run
+
+
+def discover(settings: Settings, remaining: Callable[[], float]) -> NodeFacts:
+    """agent/discovery.discover, handed the IMDS read run() started before the heavy imports."""
+    from . import discovery
+
+    return discovery.discover(settings, remaining, imds_facts=getattr(_started_imds, "call", None))
+
+
+def _imds_in_background(settings: Settings) -> Callable[[], Any]:
+    """IMDS discovery, started now in a daemon thread; the returned call waits for it (bounded:
+    every IMDS read has --timeout, and there are three rounds) and returns or raises what it did."""
+    from ..core.addresses import NetworkGuard
+
+    box: List[Any] = []
+
+    def fetch() -> None:
+        try:
+            box.append(imds_mod.discover(settings.imds_endpoint, settings.timeout, NetworkGuard(settings.allow_net)))
+        except BaseException as exc:  # handed to discovery, which reports it as IMDS unreachable
+            box.append(exc)
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+
+    def result() -> Any:
+        thread.join(settings.timeout * 3 + 1.0)
+        if not box:
+            raise TimeoutError("IMDS discovery did not finish within %.1fs" % (settings.timeout * 3 + 1.0))
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+    return result
+
+
 def _load_checks_or_error():
+    from ..checks.base import load_checks
+
     try:
         return load_checks()
     except BaseException as exc:  # re-raised in the caller's thread, as load_checks() always did
         return exc
 
 
-def _credentials_if_known(ctx: CheckContext):
+def _credentials_if_known(ctx: "CheckContext"):
     try:
         return ctx.memo.get("credentials", lambda: None)
     except Exception:  # still being fetched at the deadline
@@ -160,8 +209,11 @@ def _evidence(results: List[CheckResult], check_id: str, service_id: Optional[st
     return None
 
 
-def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[ServiceSpec], needed, checks,
+def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[ServiceSpec], needed, checks,
              results: List[CheckResult], duration_ms: float, generated_at: str) -> Report:
+    from ..checks import verdicts
+    from ..checks.remediation import Where
+
     where = Where(region=facts.region or "", vpc_id=facts.vpc_id or "", subnet_id=facts.subnet_id or "",
                   vpc_cidrs=facts.vpc_cidrs, instance_id=facts.instance_id or "<INSTANCE-ID>")
     node = verdicts.NodeEvidence(
@@ -212,7 +264,7 @@ def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[Servi
                   node_checks={r.check: r.evidence for r in node_results if r.ok}, node_check_results=node_results)
 
 
-def _service_name(ctx: CheckContext, node, spec: ServiceSpec) -> str:
+def _service_name(ctx: "CheckContext", node, spec: ServiceSpec) -> str:
     inventory = node.inventory
     if inventory is not None and inventory.available and spec.id in inventory.service_names:
         return inventory.service_names[spec.id]
