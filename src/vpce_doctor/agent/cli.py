@@ -63,6 +63,9 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--prometheus-dir", dest="prometheus_dir", metavar="DIR",
                    help="also write DIR/vpce_doctor.prom (node_exporter textfile collector)")
     g.add_argument("--history", type=int, metavar="N", help="reports kept in DIR/history (default 96)")
+    g.add_argument("--api-interval", dest="api_interval", type=float, metavar="SECONDS",
+                   help="with --state-dir: signed calls and the inventory at most this often, or when DNS/TLS "
+                        "changed; carried over in between (default 3600; 0: every run)")
     parser.add_argument("--config", dest="config_path", metavar="PATH",
                         help="settings file (default /etc/vpce-doctor/config.toml)")
 
@@ -129,7 +132,7 @@ def _flags(args: argparse.Namespace) -> Dict[str, Any]:
     names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
              "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs", "endpoint_cidrs",
              "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path", "state_dir",
-             "prometheus_dir", "history", "pod_identity_endpoints")
+             "prometheus_dir", "history", "pod_identity_endpoints", "api_interval")
     return {n: getattr(args, n, None) for n in names}
 
 

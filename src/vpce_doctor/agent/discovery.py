@@ -18,15 +18,17 @@ from ..core.settings import Settings, SettingsError
 DISCOVERY_STEPS = 3  # IMDS: the token call, then two parallel rounds of reads
 
 
-def discover(settings: Settings, remaining) -> NodeFacts:
-    """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery."""
+def discover(settings: Settings, remaining, imds_facts=None) -> NodeFacts:
+    """IMDS, the process scan and resolv.conf run side by side; the slowest bounds discovery.
+    imds_facts: a call returning IMDS facts already being read (the runner starts IMDS first)."""
     guard = NetworkGuard(settings.allow_net)
+    read_imds = imds_facts or (lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard))
     resolver_notes: List[str] = []
     # IMDS costs a token call and two rounds of reads; an IMDS that drips its answers a byte at a
     # time (each read within the socket timeout) must not eat the probes' share of the run.
     budget_end = time.monotonic() + DISCOVERY_STEPS * settings.timeout + 2.0
     imds_facts, components, resolvers = run_parallel([
-        lambda: imds_mod.discover(settings.imds_endpoint, settings.timeout, guard),
+        read_imds,
         (lambda: components_mod.running_components()) if settings.scan_processes else (lambda: []),
         lambda: _resolvers(settings, resolver_notes),
     ], lambda: min(remaining(), budget_end - time.monotonic()))

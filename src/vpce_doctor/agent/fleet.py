@@ -55,9 +55,10 @@ class Fleet:
             if len(failing) == len(checked):
                 lines.append("%s fails on every node (%d)" % (service, len(checked)))
                 continue
+            failing_ids = {id(n) for n in failing}  # a set: `n not in failing` was quadratic at 10,000 nodes
             for key, label in (("availability_zone", "AZ"), ("subnet_id", "subnet")):
                 bad_groups = {n[key] for n in failing}
-                clean = [n for n in checked if n[key] in bad_groups and n not in failing]
+                clean = [n for n in checked if n[key] in bad_groups and id(n) not in failing_ids]
                 if not clean:
                     elsewhere = len(checked) - sum(1 for n in checked if n[key] in bad_groups)
                     lines.append("%s fails only in %s %s: %d/%d nodes there, 0/%d elsewhere" % (
@@ -93,16 +94,79 @@ def _paths(inputs: Iterable[str]) -> List[str]:
     return out
 
 
+# Reading 10,000 reports is mostly JSON parsing, and nine tenths of a report are probe details
+# the summary never reads. Reports the agent writes (indent=2) have their top-level keys at two
+# spaces and each service's keys at six; newlines inside JSON strings are escaped, so these byte
+# patterns only ever match structure. The skeleton drops node_checks, checks and each service's
+# probes before parsing; anything that does not look exactly like that is parsed whole.
+_TOP_TAIL = '\n  "node_checks": '
+_PROBES = '\n      "probes": '
+_NEXT_KEY = '\n      "checks": '
+_SERVICE_ID = '\n      "id": '
+
+
+def _skeleton(raw: str) -> Optional[Tuple[str, int]]:
+    """(the report without its probe details, how many services it holds) or None."""
+    cut = raw.find(_TOP_TAIL)
+    if cut < 0:
+        return None
+    head = raw[:cut].rstrip()
+    if not head.endswith(","):
+        return None
+    head = head[:-1]
+    parts, pos, cuts = [], 0, 0
+    while True:
+        start = head.find(_PROBES, pos)
+        if start < 0:
+            break
+        end = head.find(_NEXT_KEY, start)
+        if end < 0:
+            return None
+        parts += [head[pos:start], '\n      "probes": {},']
+        pos = end
+        cuts += 1
+    if head.count(_PROBES) != cuts:
+        return None  # a cut ran past its service's checks over another service's probes
+    parts += [head[pos:], "\n}"]
+    return "".join(parts), head.count(_SERVICE_ID)
+
+
+def _loads(text: str) -> Any:
+    """json.loads of the report's skeleton when it has the agent's layout, else of the whole text."""
+    found = _skeleton(text)
+    if found is not None:
+        try:
+            report = json.loads(found[0])
+        except ValueError:
+            report = None  # not the agent's layout after all: parse it whole
+        # a cut that ran into the next service swallows its id: fewer services than ids written
+        services = report.get("services") if isinstance(report, dict) else None
+        if isinstance(services, list) and len(services) == found[1]:
+            return report
+    return json.loads(text)
+
+
+def _shared(pool: Dict[Any, Any], services: Dict[str, Any]) -> Dict[str, Any]:
+    try:
+        key = tuple((sid, status, tuple(codes)) for sid, (status, codes) in services.items())
+        return pool.setdefault(key, services)
+    except TypeError:  # an unhashable value in a malformed report: keep its own copy
+        return services
+
+
 def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None,
          rename: Callable[[str], str] = lambda path: path) -> Fleet:
     """Every readable report; a file that is not one is skipped with its reason, never fatal.
     `transform` rewrites each report and `rename` each file name (--redact: S3 syncs name
     the files after the instance id)."""
     fleet = Fleet()
+    # Most nodes of a fleet report the same outcomes: one shared copy per distinct outcome keeps
+    # memory at a few hundred bytes per node (the summary only reads these, never writes them).
+    shared: Dict[Any, Any] = {}
     for real_path in _paths(inputs):
         path = rename(real_path)
         try:
-            raw = read_report(real_path)
+            raw = read_report(real_path, loads=_loads)
         except ReportFileError as exc:
             fleet.skipped.append("%s: %s" % (path, exc))
             continue
@@ -126,7 +190,7 @@ def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], D
             "generated_at": report["generated_at"],
             "status": report["status"],
             "node_findings": [f["code"] for f in report["findings"] if not f["service"]],
-            "services": services,
+            "services": _shared(shared, services),
             # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
             "remote": [s["id"] for s in report["services"] if _answered_remote(s)],
         })
@@ -134,6 +198,9 @@ def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], D
 
 
 def _answered_remote(service: Dict[str, Any]) -> bool:
+    if service.get("vpc_dns_scope"):
+        return service["vpc_dns_scope"] == "remote"
+    # reports written before vpc_dns_scope: read the VPC resolver's answers themselves
     probes = service.get("probes") if isinstance(service.get("probes"), dict) else {}
     lookups = [d for d in probes.get("dns") or [] if isinstance(d, dict) and d.get("resolver_role") == "vpc"
                and d.get("hostname") == service.get("hostname") and d.get("rdtype") == "A"]

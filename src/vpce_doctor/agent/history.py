@@ -16,6 +16,7 @@ ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
 STATUS_PRIORITY = {"ok": INFO, "warn": WARNING, "critical": ERR, "unknown": WARNING}
 LAST = "last.json"
 PROMETHEUS_FILE = "vpce_doctor.prom"
+CARRIED_NOTE = "API and inventory evidence carried over"  # agent/carry.py's note
 
 
 def _key(finding: Dict[str, Any]) -> Tuple[str, str]:
@@ -60,9 +61,12 @@ def summary(report: Dict[str, Any], state_dir: str) -> Tuple[int, str]:
     critical = sum(1 for f in findings if f.get("severity") == "critical")
     warning = sum(1 for f in findings if f.get("severity") == "warning")
     status = report.get("status", "unknown")
-    return STATUS_PRIORITY.get(status, WARNING), "vpce-doctor: %s: %d critical, %d warning across %d services (%.2f s); %s" % (
+    line = "vpce-doctor: %s: %d critical, %d warning across %d services (%.2f s); %s" % (
         status, critical, warning, len(report.get("services") or []),
         (report.get("duration_ms") or 0) / 1000.0, os.path.join(state_dir, LAST))
+    # timer mode's cheap runs say plainly that the API evidence is an earlier run's (agent/carry.py)
+    carried = [n for n in (report.get("node") or {}).get("notes") or [] if str(n).startswith(CARRIED_NOTE)]
+    return STATUS_PRIORITY.get(status, WARNING), line + "".join("; " + n for n in carried[:1])
 
 
 def record(report: Dict[str, Any], state_dir: str, keep: int, prometheus_dir: Optional[str] = None) -> List[str]:

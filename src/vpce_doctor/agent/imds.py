@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
@@ -10,6 +11,9 @@ from urllib.parse import urlsplit
 from ..core.addresses import NetworkGuard, NetworkNotAllowed
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
+# every read after the token (4 + 5): enough even for an IMDS that closes each connection
+# (HTTP/1.0); one that keeps them alive reuses them and the rest idle until discovery ends
+PRECONNECT = 9
 
 
 @dataclass
@@ -50,15 +54,65 @@ class ImdsClient:
         self.timeout = timeout
         self.guard = guard
         self.token: Optional[str] = None
+        # Connections dialled ahead (while the token call is in flight) and kept alive between
+        # reads: at real latency each TCP handshake to IMDS is a round trip in front of every probe.
+        self._idle: List[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def preconnect(self, count: int) -> None:
+        """Dial `count` connections in the background; a read takes one if it is ready."""
+        def dial() -> None:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                conn.connect()
+            except OSError:
+                conn.close()
+                return
+            with self._lock:
+                if not self._closed:
+                    self._idle.append(conn)
+                    return
+            conn.close()  # discovery ended while this one was dialling
+
+        self.guard.check(self.host)
+        for _ in range(count):
+            threading.Thread(target=dial, daemon=True).start()
+
+    def _take(self) -> Tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout), False
 
     def _request(self, method: str, path: str, headers: Dict[str, str]) -> Tuple[int, str]:
         self.guard.check(self.host)
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn, ready = self._take()
         try:
-            conn.request(method, path, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.read(65536).decode("utf-8", "replace")
+            try:
+                conn.request(method, path, headers=headers)
+                response = conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                if not ready:
+                    raise
+                conn.close()  # a dialled-ahead connection the server closed meanwhile: dial afresh
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                conn.request(method, path, headers=headers)
+                response = conn.getresponse()
+            answer = response.status, response.read(65536).decode("utf-8", "replace")
+            if not response.will_close:
+                with self._lock:
+                    self._idle.append(conn)
+                conn = None
+            return answer
         finally:
+            if conn is not None:
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle, self._closed = self._idle, [], True
+        for conn in idle:
             conn.close()
 
     def get(self, path: str) -> Optional[str]:
@@ -127,15 +181,24 @@ def _lines(text: Optional[str]) -> List[str]:
 def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
     """Token, then two rounds of reads side by side: a round trip to IMDS costs the same
     as a round trip to AWS, and discovery sits in front of every probe."""
-    from ..checks.context import run_parallel
-
     client = ImdsClient(endpoint, timeout, guard)
     facts = ImdsFacts(endpoint=client.endpoint)
     try:
+        client.preconnect(PRECONNECT)
         facts.version = client.connect()
     except (OSError, http.client.HTTPException, _Refused, NetworkNotAllowed) as exc:
         facts.error = "%s: %s" % (type(exc).__name__, exc)
+        client.close()
         return facts
+    try:
+        return _read(client, facts, timeout)
+    finally:
+        client.close()
+
+
+def _read(client: ImdsClient, facts: ImdsFacts, timeout: float) -> ImdsFacts:
+    from ..checks.context import run_parallel
+
     facts.reachable = True
     remaining = lambda: timeout + 0.5  # noqa: E731 - each read has its own socket timeout too
     document, mac, local_ipv4, roles = run_parallel([

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import __version__
-from ..checks import verdicts
-from ..checks.base import NODE, SERVICE, load_checks
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region, select_services
-from ..checks.context import CheckContext
-from ..checks.remediation import Where
-from .discovery import discover, needed_by_running
 from ..core.model import (INFO, STATUS_OK, STATUS_UNKNOWN, CheckResult, Finding, NodeFacts, Report, ServiceReport,
                     severity_status, worst_status)
-from .redact import Redactor
 from ..core.settings import Settings
+from . import imds as imds_mod  # light (http.client): IMDS is asked before the rest is imported
+
+# The rest of the check path (dnspython, the verdict table, the checks, botocore's signer later)
+# is imported inside run(), after IMDS discovery has started in a thread: at real latency its
+# round trips cover the import time instead of following it.
 
 Observer = Callable[[CheckResult], None]
 
@@ -60,8 +60,26 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
     started = time.monotonic()
     deadline = started + settings.global_deadline
-    generated_at = datetime.fromtimestamp(clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    facts = discover(settings, lambda: deadline - time.monotonic())
+    imds_facts = _imds_in_background(settings)
+    from ..checks.base import NODE, SERVICE
+    from ..checks.context import CheckContext
+    from .discovery import needed_by_running
+    from .redact import Redactor
+
+    started_at = clock()
+    generated_at = datetime.fromtimestamp(started_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    loaded: List[Any] = []
+    loader = None
+    if checks is None:
+        # Finding the checks reads every installed package's metadata (entry points): done while
+        # discovery waits on IMDS, not after it, at real latency those are the first round trips.
+        loader = threading.Thread(target=lambda: loaded.append(_load_checks_or_error()), daemon=True)
+        loader.start()
+    _started_imds.call = imds_facts
+    try:
+        facts = discover(settings, lambda: deadline - time.monotonic())
+    finally:
+        _started_imds.call = None
     needed = needed_by_running(facts)
     services = choose_services(settings, needed)
     ctx = CheckContext(settings, facts, partition_for_region(facts.region), services, needed, deadline, clock,
@@ -71,7 +89,22 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
             on_facts(facts, services, {s.id: (ctx.hostnames(s) or [""])[0] for s in services})
         except Exception:
             pass  # a display that went away does not stop the run
-    checks = list(checks) if checks is not None else load_checks()
+    if loader is not None:
+        loader.join(max(0.0, deadline - time.monotonic()))
+        if not loaded:
+            raise RuntimeError("loading the checks did not finish within the run deadline")
+        if isinstance(loaded[0], BaseException):
+            raise loaded[0]
+        checks = loaded[0]
+    checks = list(checks)
+    plan = None
+    if settings.state_dir and not settings.no_api:
+        # timer mode: the signed calls and the inventory at most every --api-interval (agent/carry.py)
+        from . import carry
+
+        plan = carry.EvidencePlan(carry.load_state(settings.state_dir), settings.api_interval, services, clock)
+        ctx.evidence_plan = plan
+        checks = [carry.CarriedCheck(c, plan) if c.id in carry.CARRIED_CHECKS else c for c in checks]
     jobs = [(c, None) for c in checks if c.scope == NODE] + [(c, s) for s in services for c in checks if c.scope == SERVICE]
     slots: List[Optional[CheckResult]] = [None] * len(jobs)
 
@@ -89,6 +122,7 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(jobs))]
     for thread in threads:
         thread.start()
+    from ..checks import remediation, verdicts  # noqa: F401 - imported while the probes wait on the network
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     results = []
@@ -100,12 +134,68 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
                                  (time.monotonic() - started) * 1000)
             _notify(observer, result)
         results.append(result)
+    if plan is not None and plan.note():
+        facts = replace(facts, discovery_notes=facts.discovery_notes + (plan.note(),))
     report = assemble(settings, facts, ctx, services, needed, checks, results,
                       (time.monotonic() - started) * 1000, generated_at)
-    return Redactor.for_credentials(_credentials_if_known(ctx), facts.instance_credentials).report(report)
+    report = Redactor.for_credentials(_credentials_if_known(ctx), facts.instance_credentials).report(report)
+    if plan is not None and plan.full:
+        from . import carry
+
+        try:
+            carry.save_state(settings.state_dir, plan, ctx, report.to_dict(), started_at)
+        except OSError:
+            pass  # the state directory's trouble is reported when last.json is written
+    return report
 
 
-def _credentials_if_known(ctx: CheckContext):
+_started_imds = threading.local()  # run() -> discover(): the IMDS read already under way in this thread's run
+
+
+def discover(settings: Settings, remaining: Callable[[], float]) -> NodeFacts:
+    """agent/discovery.discover, handed the IMDS read run() started before the heavy imports."""
+    from . import discovery
+
+    return discovery.discover(settings, remaining, imds_facts=getattr(_started_imds, "call", None))
+
+
+def _imds_in_background(settings: Settings) -> Callable[[], Any]:
+    """IMDS discovery, started now in a daemon thread; the returned call waits for it (bounded:
+    every IMDS read has --timeout, and there are three rounds) and returns or raises what it did."""
+    from ..core.addresses import NetworkGuard
+
+    box: List[Any] = []
+
+    def fetch() -> None:
+        try:
+            box.append(imds_mod.discover(settings.imds_endpoint, settings.timeout, NetworkGuard(settings.allow_net)))
+        except BaseException as exc:  # handed to discovery, which reports it as IMDS unreachable
+            box.append(exc)
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+
+    def result() -> Any:
+        thread.join(settings.timeout * 3 + 1.0)
+        if not box:
+            raise TimeoutError("IMDS discovery did not finish within %.1fs" % (settings.timeout * 3 + 1.0))
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+    return result
+
+
+def _load_checks_or_error():
+    from ..checks.base import load_checks
+
+    try:
+        return load_checks()
+    except BaseException as exc:  # re-raised in the caller's thread, as load_checks() always did
+        return exc
+
+
+def _credentials_if_known(ctx: "CheckContext"):
     try:
         return ctx.memo.get("credentials", lambda: None)
     except Exception:  # still being fetched at the deadline
@@ -119,8 +209,11 @@ def _evidence(results: List[CheckResult], check_id: str, service_id: Optional[st
     return None
 
 
-def assemble(settings, facts: NodeFacts, ctx: CheckContext, services: List[ServiceSpec], needed, checks,
+def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[ServiceSpec], needed, checks,
              results: List[CheckResult], duration_ms: float, generated_at: str) -> Report:
+    from ..checks import verdicts
+    from ..checks.remediation import Where
+
     where = Where(region=facts.region or "", vpc_id=facts.vpc_id or "", subnet_id=facts.subnet_id or "",
                   vpc_cidrs=facts.vpc_cidrs, instance_id=facts.instance_id or "<INSTANCE-ID>")
     node = verdicts.NodeEvidence(
@@ -194,7 +287,7 @@ def _probes(evidence, spec: ServiceSpec, node) -> Dict[str, Any]:
     return probes
 
 
-def _service_name(ctx: CheckContext, node, spec: ServiceSpec) -> str:
+def _service_name(ctx: "CheckContext", node, spec: ServiceSpec) -> str:
     inventory = node.inventory
     if inventory is not None and inventory.available and spec.id in inventory.service_names:
         return inventory.service_names[spec.id]

@@ -165,6 +165,9 @@ class ServiceReport:
     findings: List[Finding]
     probes: Dict[str, Any]
     checks: List[CheckResult]
+    # What the VPC resolver answered for the service's own name: vpc | remote | public (None: no
+    # answer). A summary of probes.dns, so `fleet` reads it without the probe details.
+    vpc_dns_scope: Optional[str] = None
 
     def to_report(self) -> Dict[str, Any]:
         return {
@@ -178,6 +181,7 @@ class ServiceReport:
             "findings": [to_jsonable(f) for f in self.findings],
             "probes": to_jsonable(self.probes),
             "checks": [c.to_report() for c in self.checks],
+            "vpc_dns_scope": self.vpc_dns_scope,
         }
 
 

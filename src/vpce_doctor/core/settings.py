@@ -40,6 +40,9 @@ class Settings:
     state_dir: Optional[str] = None  # timer mode: last.json, history/, journal lines of what changed
     prometheus_dir: Optional[str] = None
     history: int = 96  # reports kept in state_dir/history (a day at one run per 15 minutes)
+    # timer mode: signed calls and the inventory at most this often (seconds; 0 = every run), or
+    # sooner when the DNS/TLS evidence changed; in between they are carried over (agent/carry.py)
+    api_interval: float = 3600.0
     resolv_conf: str = "/etc/resolv.conf"
     scan_processes: bool = True
     pod_identity_endpoints: Tuple[str, ...] = ()  # empty: 169.254.170.23:80, and [fd00:ec2::23]:80 on IPv6 nodes
@@ -68,9 +71,9 @@ ENVIRONMENT = {
     "state_dir": ("VPCE_DOCTOR_STATE_DIR",),
     "prometheus_dir": ("VPCE_DOCTOR_PROMETHEUS_DIR",),
     "pod_identity_endpoints": ("VPCE_DOCTOR_POD_IDENTITY_ENDPOINT",),
+    "api_interval": ("VPCE_DOCTOR_API_INTERVAL",),
 }
 _LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints", "endpoint_cidrs"}
-_FLOATS = {"timeout", "deadline", "clock_tolerance"}
 _BOOLS = {"no_api", "scan_processes", "all_services"}
 # Every number has a range (README, "Settings"): inf, nan, 1e9 or a negative value is one clear
 # error line, never a run that does not end or an internal error further down.
@@ -80,8 +83,9 @@ RANGES: Dict[str, Tuple[float, float]] = {
     "clock_tolerance": (1.0, 86400.0),
     "https_port": (1, 65535),
     "history": (0, 10000),
+    "api_interval": (0.0, 7 * 86400.0),  # seconds between signed calls in timer mode; 0: every run
 }
-_FLOATS = {"timeout", "deadline", "clock_tolerance"}
+_FLOATS = {"timeout", "deadline", "clock_tolerance", "api_interval"}
 _INTS = {"https_port", "history"}
 _MAX_ITEMS = 256
 CA_BUNDLE_LIMIT = 16 << 20  # a list setting longer than this is a mistake (and would fan out probes)

@@ -13,6 +13,21 @@ from . import aws_call, https
 
 EC2_VERSION = "2016-11-15"
 MAX_PAGES = 5  # bounded pagination: 5 x 1000 endpoints is more than any VPC has
+# EC2 throttles Describe* per account and region (a budget Karpenter, the VPC CNI and the
+# autoscaler share): a throttled read is retried after a growing, jittered pause, a bounded
+# number of times and only while the run's deadline leaves room for the pause and the call.
+THROTTLE_CODES = {"RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException"}
+BACKOFF = (0.2, 0.6, 1.5)
+
+
+def backoff_pause(attempt: int, remaining: float, step_timeout: float) -> Optional[float]:
+    """Seconds to wait before retry `attempt` (0-based), or None when no retry fits the deadline."""
+    import random
+
+    if attempt >= len(BACKOFF):
+        return None
+    pause = BACKOFF[attempt] * (0.5 + random.random() / 2)
+    return pause if remaining - pause > step_timeout else None
 
 
 @dataclass(frozen=True)
@@ -136,18 +151,24 @@ class _Ec2:
     def __call__(self, action: str, params: Dict[str, str]) -> bytes:
         ctx = self.ctx
         body = urlencode(dict({"Action": action, "Version": EC2_VERSION}, **params)).encode()
-        answer = aws_call.exchange(
-            "POST", "/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
-            signing_name="ec2", hostname=self.hostname, address=self.address, port=ctx.settings.https_port,
-            region=ctx.facts.region, credentials=ctx.credentials(), ssl_context=ctx.ssl_context(),
-            timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock, session=self.session)
-        if answer.status != 200:
+        attempt = 0
+        while True:
+            answer = aws_call.exchange(
+                "POST", "/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
+                signing_name="ec2", hostname=self.hostname, address=self.address, port=ctx.settings.https_port,
+                region=ctx.facts.region, credentials=ctx.credentials(), ssl_context=ctx.ssl_context(),
+                timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock, session=self.session)
+            if answer.status == 200:
+                return answer.body
             code, message = aws_call.error_fields(answer.body, answer.headers)
-            outcome = aws_call.classify(answer.status, code, message, None)
-            if outcome not in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED):
-                outcome = "http_%d" % answer.status
-            raise aws_call.ExchangeFailed(outcome, None, "%s %s: %s" % (action, code, message))
-        return answer.body
+            pause = backoff_pause(attempt, ctx.remaining(), ctx.step_timeout()) if code in THROTTLE_CODES else None
+            if pause is None:
+                outcome = aws_call.classify(answer.status, code, message, None)
+                if outcome not in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED):
+                    outcome = "http_%d" % answer.status
+                raise aws_call.ExchangeFailed(outcome, None, "%s %s: %s" % (action, code, message))
+            time.sleep(pause)
+            attempt += 1
 
 
 def _ec2_client(ctx, ec2_hostname: str):
@@ -214,6 +235,11 @@ def _with_enis(endpoint: Endpoint, enis: Dict[str, EndpointEni]) -> Endpoint:
 def real_service_names(ctx, ec2_hostname: str, catalogue_names: Dict[str, str]) -> Dict[str, str]:
     """catalogue id -> the partition's own endpoint service name (aws-cn mixes
     cn.com.amazonaws and com.amazonaws). Empty when unreadable: the catalogue's names stand."""
+    if ctx.partition.id != "aws-cn":
+        # Only aws-cn mixes two prefixes; elsewhere the catalogue's names are the partition's own,
+        # and the answer (~250 KB for every endpoint service) costs an EC2 request and several
+        # round trips of transfer at real latency for nothing the report would show differently.
+        return {}
     ec2, _ = _ec2_client(ctx, ec2_hostname)
     if ec2 is None:
         return {}
