@@ -1,5 +1,5 @@
 """Fault table, "Report consumers": `vpce-doctor view` and `vpce-doctor fleet` meet files that are
-not the report they expect (FAULTS-output.md lists every row). Each is either skipped/refused with
+not the report they expect (FAULTS.md lists every row). Each is either skipped/refused with
 one line that says why, or read as far as it goes; never a traceback, an internal error, a hang
 or a silent exit 0 after a crash."""
 import json

@@ -1,6 +1,6 @@
 """Fault table, "Output": text from outside (API messages, IMDS values, saved reports) on its way to
 terminals, the journal, fleet pages and the shell commands of a fix; and outputs that cannot be
-written. FAULTS-output.md lists every row and the test here that proves it."""
+written. FAULTS.md lists every row and the test here that proves it."""
 import inspect
 import json
 import os
