@@ -71,7 +71,7 @@ API_CASES = {
         403, ('<?xml version="1.0" encoding="UTF-16"?><ErrorResponse><Error><Code>AccessDenied</Code><Message>User: %s '
               'is not authorized to perform: sts:GetCallerIdentity because no identity-based policy allows the '
               'sts:GetCallerIdentity action</Message></Error></ErrorResponse>' % ROLE).encode("utf-16"),
-        "text/xml; charset=UTF-16")), "sts", "iam_denied", ["iam_denied"], "warn"),
+        "text/xml; charset=UTF-16")), "sts", "iam_denied", ["iam_denied"], "ok"),
     "utf16_noise": (lambda: always(http_answer(403, "no such thing".encode("utf-16"), "text/plain")), "sts",
                     "unparseable_response", [], "unknown"),
     "unknown_aws_code": (lambda: always(xml_error("OptInRequired", "The account is not subscribed.")), "sts",
@@ -93,7 +93,7 @@ API_CASES = {
                                     "unparseable_response", [], "unknown"),
     "policy_words_not_the_phrase": (lambda: always(xml_error(
         "AccessDenied", "Ask your admin about the VPC endpoint policy page", 403)), "sts", "iam_denied", ["iam_denied"],
-        "warn"),
+        "ok"),
     "registry_denied_form": (lambda: always(http_answer(403, json.dumps({"errors": [{"code": "DENIED", "message": (
         "denied: User: %s is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:"
         "111122223333:repository/app because no VPC endpoint policy allows the ecr:BatchGetImage action" % ROLE)}]})
@@ -130,8 +130,11 @@ def test_hostile_api_answer(case, node, servers, good_tls):
     assert api["outcome"] == api_outcome, api
     assert outcome.codes == codes, outcome.report["findings"]
     assert service["status"] == status
-    if status != "ok" or codes:
+    serious = [f for f in outcome.report["findings"] if f["severity"] != "info"]
+    if status != "ok" or serious:  # an info finding (e.g. iam_denied nobody needs) leaves the run ok
         assert outcome.report["status"] != "ok" and outcome.returncode != 0
+    else:
+        assert outcome.report["status"] == "ok" and outcome.returncode == 0
     if api_outcome == "throttled":
         assert api["attempts"] == 2 and len(endpoint.requests) == 2 and "throttled twice" in api["message"]
     if case in SKEW:

@@ -114,6 +114,8 @@ def test_no_marker_in_any_artifact(node, servers, good_tls, tmp_path, kubelet):
 
 def test_discovery_masks_a_proxy_password_at_the_source(kubelet):
     """What discovery reads from kubelet's environment carries the proxy without its userinfo."""
-    read = components._read_environ(kubelet.pid)
+    found = [c for c in components.running_components() if c.get("pid") == kubelet.pid]
+    assert found, "the process scan did not find the test's kubelet"
+    read = found[0]["environ"]
     assert read["readable"] and read["proxy"]["HTTPS_PROXY"] == "http://***@proxy-i10.example:3128"
-    assert "PROXYMARK" not in json.dumps(read)
+    assert "PROXYMARK" not in json.dumps(found[0])
