@@ -11,7 +11,7 @@ import errno
 import json
 import os
 import stat
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 SUPPORTED_SCHEMA = 1
 MAX_REPORT_BYTES = 32 * 1024 * 1024  # a real report is tens of KiB; a fleet reads hundreds
@@ -178,7 +178,7 @@ def _api(raw: Any) -> Dict[str, Any]:
 
 
 def _service(raw: Dict[str, Any]) -> Dict[str, Any]:
-    out = _fields(raw, strings=("id", "hostname", "endpoint_type", "endpoint_service", "status"),
+    out = _fields(raw, strings=("id", "hostname", "endpoint_type", "endpoint_service", "status", "vpc_dns_scope"),
                   booleans=("required",))
     out["id"] = out["id"] or "?"
     probes = _dict(raw.get("probes"))

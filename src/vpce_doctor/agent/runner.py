@@ -263,7 +263,7 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
             required_by=(["always"] if spec.always_required else []) + list(needed.get(spec.id, [])),
             status=status, findings=findings,
             probes=_probes(evidence, spec, node),
-            checks=own))
+            checks=own, vpc_dns_scope=_vpc_dns_scope(evidence)))
     node_results = [r for r in results if r.service is None]
     judged, judge_errors = _outside_findings(by_id, node_results, facts, None)
     node_results = node_results + judge_errors
@@ -274,6 +274,13 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
     return Report(tool_version=__version__, generated_at=generated_at, duration_ms=duration_ms,
                   status=worst_status(statuses), node=facts, findings=all_findings, services=service_reports,
                   node_checks={r.check: r.evidence for r in node_results if r.ok}, node_check_results=node_results)
+
+
+def _vpc_dns_scope(evidence) -> Optional[str]:
+    """The best the VPC resolver's A answers for the service's own name reach: vpc, else remote, else public."""
+    scopes = {a.scope for d in evidence.dns or () if d.resolver_role == "vpc" and d.hostname == evidence.hostname
+              and d.rdtype == "A" for a in d.addresses}
+    return next((s for s in ("vpc", "remote", "public") if s in scopes), None)
 
 
 def _probes(evidence, spec: ServiceSpec, node) -> Dict[str, Any]:

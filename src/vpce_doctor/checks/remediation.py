@@ -364,7 +364,9 @@ def endpoint_missing_or_private_dns_off(where: Where, service_id: str, service_n
                   "Name=service-name,Values=%s --query 'VpcEndpoints[].[VpcEndpointId,PrivateDnsEnabled]' --output text"
                   % (q(where.region), q(_vpc(where)), q(service_name)),)
         + create.commands
-        + ("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id <VPCE-ID> --private-dns-enabled" % q(where.region),))
+        + ("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id <VPCE-ID> --private-dns-enabled" % q(where.region),),
+        # as code: the likelier fix (an isolated subnet without an inventory usually lacks the endpoint)
+        actions=create.actions)
 
 
 def gateway_route_missing(where: Where, service_id: str, endpoint_id: str, route_table_id: Optional[str]) -> Remediation:
