@@ -27,9 +27,11 @@ def report_of(done):
 
 
 @pytest.mark.parametrize("scenario, inventory_reads", [
-    ("healthy", {"DescribeVpcEndpoints": 1, "DescribeNetworkInterfaces": 1}),
+    # the inventory, its ENIs, and the node subnet's route table (one request for the VPC's tables)
+    ("healthy", {"DescribeVpcEndpoints": 1, "DescribeNetworkInterfaces": 1, "DescribeRouteTables": 1}),
     # only aws-cn mixes endpoint service prefixes: only there are the real names read
-    ("cn-healthy", {"DescribeVpcEndpoints": 1, "DescribeNetworkInterfaces": 1, "DescribeVpcEndpointServices": 1}),
+    ("cn-healthy", {"DescribeVpcEndpoints": 1, "DescribeNetworkInterfaces": 1, "DescribeRouteTables": 1,
+                    "DescribeVpcEndpointServices": 1}),
 ])
 def test_one_run_sends_one_call_per_service_and_the_inventory_reads(scenario, inventory_reads, dns_backend):
     with World(SCENARIOS[scenario], dns_backend=dns_backend) as world:
@@ -38,7 +40,8 @@ def test_one_run_sends_one_call_per_service_and_the_inventory_reads(scenario, in
     services = [s["id"] for s in report["services"]]
     by_service = collections.Counter(service for service, _ in sent)
     ec2_actions = collections.Counter(action for service, action in sent if service == "ec2")
-    assert ec2_actions == dict(inventory_reads, DescribeAvailabilityZones=1)
+    # the ec2 probe: DescribeInstances for the node's own instance (the managed node policy allows it)
+    assert ec2_actions == dict(inventory_reads, DescribeInstances=1)
     for service in services:
         assert by_service[service] == (1 + len(inventory_reads) if service == "ec2" else 1), (service, sent)
     assert len(sent) == len(services) + len(inventory_reads)

@@ -153,7 +153,7 @@ ROUTE_TABLES_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 def test_route_table_parsing_reads_gateway_tgw_and_peering_routes():
     from vpce_doctor.checks.probes.route_table import RouteTable, parse_route_tables
 
-    [(table_id, main, routes)] = parse_route_tables(ROUTE_TABLES_XML)
+    [(table_id, main, routes, _subnets)] = parse_route_tables(ROUTE_TABLES_XML)
     table = RouteTable(available=True, id=table_id, main=main, routes=routes)
     assert (table_id, main) == ("rtb-0node", False)
     assert [(r.prefix_list_id, r.target_id) for r in table.gateway_routes()] == [("pl-63a5400a", "vpce-0gw")]

@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..checks.probes import aws_call
 from ..checks.probes.inventory import Endpoint, EndpointEni, Inventory
+from ..checks.probes.route_table import Route, RouteTable
 from ..checks.tls import dns_handshakes
 from .render import write_atomic
 
@@ -59,7 +60,24 @@ def inventory_from(data: Any) -> Optional[Inventory]:
                        for x in e.get("enis") or ()))
             for e in data.get("endpoints") or ())
         return Inventory(available=bool(data["available"]), reason=data.get("reason"), endpoints=endpoints,
-                         service_names=dict(data.get("service_names") or {}), ms=0.0)
+                         service_names=dict(data.get("service_names") or {}), ms=0.0,
+                         denied=bool(data.get("denied")),
+                         denied_by_endpoint_policy=bool(data.get("denied_by_endpoint_policy")),
+                         route_table=route_table_from(data.get("route_table")))
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def route_table_from(data: Any) -> Optional[RouteTable]:
+    """The RouteTable a report's node_checks.inventory.route_table was written from, or None."""
+    if not isinstance(data, dict) or "available" not in data:
+        return None
+    try:
+        routes = tuple(Route(destination=r.get("destination"), prefix_list_id=r.get("prefix_list_id"),
+                             target=r["target"], target_id=r.get("target_id"), state=r.get("state"))
+                       for r in data.get("routes") or ())
+        return RouteTable(available=bool(data["available"]), reason=data.get("reason"), id=data.get("id"),
+                          main=bool(data.get("main")), routes=routes, denied=bool(data.get("denied")))
     except (KeyError, TypeError, AttributeError):
         return None
 
@@ -152,6 +170,11 @@ class EvidencePlan:
         if self.decide(ctx):
             return ctx.inventory()
         return self.carried_inventory
+
+    def carried_route_table(self) -> RouteTable:
+        table = self.carried_inventory.route_table if self.carried_inventory is not None else None
+        return table if table is not None else RouteTable(
+            available=False, reason="not in the API read this run carries over (%s)" % self.why)
 
     def note(self) -> Optional[str]:
         if self.full is False:

@@ -175,9 +175,13 @@ class CheckContext:
         return self.memo.get("inventory", lambda: inventory.collect(self, self._ec2_hostname()))
 
     def route_table(self) -> Any:
-        """The node subnet's route table (its explicit association, else the VPC's main one), once per run."""
+        """The node subnet's route table (its explicit association, else the VPC's main one), once per run;
+        in a timer run that carries the last API read (agent/carry.py), the route table read with it."""
         from .probes import route_table
 
+        plan = getattr(self, "evidence_plan", None)
+        if plan is not None and not plan.decide(self):
+            return plan.carried_route_table()
         return self.memo.get("route_table", lambda: route_table.collect(self, self._ec2_hostname()))
 
     def real_service_names(self) -> Dict[str, str]:

@@ -135,6 +135,13 @@ def service_root() -> Answer:
     return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
 
 
+# Read-only probes moto does not implement (it answers them with an HTML 404), answered in the
+# real API's success shape: an empty list is what a fresh account returns.
+NOT_IN_MOTO = {
+    "xray": (200, {"Content-Type": "application/json"}, b'{"SamplingRuleRecords":[]}'),
+}
+
+
 def forward(moto: Tuple[str, int], method: str, path: str, headers: Dict[str, str], body: bytes) -> Answer:
     conn = http.client.HTTPConnection(moto[0], moto[1], timeout=10)
     try:

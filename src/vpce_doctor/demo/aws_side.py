@@ -311,6 +311,8 @@ class SimulatedAws:
             return aws_answers.layer_bucket()
         if probe["kind"] == "http":
             return aws_answers.service_root()
+        if service_id in aws_answers.NOT_IN_MOTO:
+            return aws_answers.NOT_IN_MOTO[service_id]
         if request_action == "DescribeVpcEndpointServices" and self._endpoint_services is not None:
             return self._endpoint_services
         return aws_answers.forward(self.moto_address, method, path, headers, body)

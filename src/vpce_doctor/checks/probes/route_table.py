@@ -76,13 +76,16 @@ def _route(item) -> Route:
                  state=_text(item, "state"))
 
 
-def parse_route_tables(body: bytes) -> List[Tuple[str, bool, Tuple[Route, ...]]]:
-    """(route table id, is the VPC's main table, routes) per table in the answer."""
+def parse_route_tables(body: bytes) -> List[Tuple[str, bool, Tuple[Route, ...], Tuple[str, ...]]]:
+    """(route table id, is the VPC's main table, routes, explicitly associated subnets) per table."""
     root = ET.fromstring(body)
     tables = []
     for item in _items(root, "routeTableSet"):
-        main = any((_text(a, "main") or "").lower() == "true" for a in _items(item, "associationSet"))
-        tables.append((_text(item, "routeTableId") or "", main, tuple(_route(r) for r in _items(item, "routeSet"))))
+        associations = _items(item, "associationSet")
+        main = any((_text(a, "main") or "").lower() == "true" for a in associations)
+        subnets = tuple(s for s in (_text(a, "subnetId") for a in associations) if s)
+        tables.append((_text(item, "routeTableId") or "", main, tuple(_route(r) for r in _items(item, "routeSet")),
+                       subnets))
     return tables
 
 
@@ -98,12 +101,15 @@ def collect(ctx, ec2_hostname: str) -> RouteTable:
     if ec2 is None:
         return unavailable(reason)
     try:
-        tables = parse_route_tables(ec2("DescribeRouteTables", {
-            "Filter.1.Name": "association.subnet-id", "Filter.1.Value.1": ctx.facts.subnet_id}))
-        if not tables and ctx.facts.vpc_id:
+        # One request, not two (explicit association, then the main table): every node of a fleet
+        # sends it, from EC2's per-account request budget. The VPC's tables, the subnet's own first.
+        if ctx.facts.vpc_id:
+            every = parse_route_tables(ec2("DescribeRouteTables", {"Filter.1.Name": "vpc-id",
+                                                                   "Filter.1.Value.1": ctx.facts.vpc_id}))
+            tables = [t for t in every if ctx.facts.subnet_id in t[3]] or [t for t in every if t[1]]
+        else:
             tables = parse_route_tables(ec2("DescribeRouteTables", {
-                "Filter.1.Name": "vpc-id", "Filter.1.Value.1": ctx.facts.vpc_id,
-                "Filter.2.Name": "association.main", "Filter.2.Value.1": "true"}))
+                "Filter.1.Name": "association.subnet-id", "Filter.1.Value.1": ctx.facts.subnet_id}))
     except aws_call.ExchangeFailed as exc:
         return unavailable("DescribeRouteTables failed (%s): %s" % (exc.outcome, exc.message),
                            denied=exc.outcome in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED))
@@ -113,6 +119,6 @@ def collect(ctx, ec2_hostname: str) -> RouteTable:
         ec2.session.close()
     if not tables:
         return unavailable("no route table is associated with %s and the VPC has no main table" % ctx.facts.subnet_id)
-    table_id, main, routes = tables[0]
+    table_id, main, routes, _ = tables[0]
     return RouteTable(available=True, id=table_id, main=main, routes=routes, ms=(time.monotonic() - started) * 1000.0)
 
