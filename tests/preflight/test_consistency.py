@@ -114,7 +114,10 @@ def test_a_hub_behind_a_default_route_needs_its_cidr_named_as_on_the_node():
         without = moto.preflight_args(bare)
         from_env = moto.preflight_args(bare, VPCE_DOCTOR_ENDPOINT_CIDRS=args[cut + 1])
         bad = moto.preflight_args(bare + ["--endpoint-cidr", "hub-vpc"])
+        text = moto.preflight_args(moto.args("--format", "text", "--no-tui"))
     assert sorted(f["code"] for f in json.loads(without.stdout)["findings"]) == ["endpoint_missing"] * len(
         scenario.hub_services)
     assert json.loads(from_env.stdout)["findings"] == [] and from_env.returncode == 0
+    rows = {line.split()[0]: line for line in text.stdout.splitlines() if line.startswith(("sts ", "kms ", "s3 "))}
+    assert "remote (zone " in rows["sts"] and "remote (zone " in rows["kms"] and "remote" not in rows["s3"]
     assert bad.returncode == 3 and "--endpoint-cidr: not a CIDR: 'hub-vpc'" in bad.stderr and not bad.stdout

@@ -218,8 +218,8 @@ def _remote_path(ctx: Context, v: ServiceVerdict, subnet: SubnetView, record) ->
     the hub addresses in the node subnet's table, and its NACL. The hub's side (the endpoint's
     security groups, policy and state, the transit gateway's own route tables) lives in another
     VPC, often another account: never a finding here, said in the evidence."""
-    v.cannot_tell.append("the hub endpoint behind %s (security groups, policy, state) and the transit gateway's "
-                         "route tables are outside this VPC: not read" % v.hostname)
+    v.cannot_tell.append("a hub's endpoint answers (private zone %s): its security groups, policy and state, and the "
+                         "transit gateway's route tables, are outside this VPC" % record.zone_id.rsplit("/", 1)[-1])
     addresses = [a for a in record.values if in_networks(a, ("0.0.0.0/0", "::/0"))]  # none for an alias
     if not addresses:
         return []
