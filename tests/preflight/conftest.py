@@ -40,10 +40,15 @@ class Moto:
                 ",".join(sc.services), "--node-role-arn", NODE_ROLE_ARN]
         if sc.cluster_endpoint:
             args += ["--cluster", CLUSTER_NAME]
+        if sc.hub_services and sc.hub_route == "flag":  # what the operator passes the node check too (world.py)
+            args += ["--endpoint-cidr", self.aws.plan.hub_cidr]
         return args + list(extra)
 
     def preflight(self, *extra):
         return run_cli(self.args(*extra), env=self.env())
+
+    def preflight_args(self, args, **env):
+        return run_cli(list(args), env=self.env(**env))
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,8 @@ def test_preflight_predicts_what_the_node_finds(name, preflight_runs, report_val
     want = expected(ALL[name])
     assert found == want
     assert all(f["subnet"] in (subnet, None) for f in report["findings"])
-    status = ALL[name].expect_status if ALL[name].expect_preflight is not None else (
+    sc = ALL[name]
+    status = (sc.expect_preflight_status or sc.expect_status) if sc.expect_preflight is not None else (
         "ok" if not want else report["status"])
     assert report["status"] == status and code == EXIT_CODES[status]
     if want:
@@ -75,3 +76,48 @@ def test_preflight_only_ever_read(preflight_runs):
     assert not writes, writes
     services = {service for service, _ in requests}
     assert {"ec2", "route53", "route53resolver", "eks"} <= services
+
+
+@pytest.mark.integration
+def test_hub_names_are_read_from_the_shared_zones_and_classed_as_the_node_classes_them(preflight_runs):
+    """hub-spoke: each hub-served name has a private zone on the spoke VPC whose record holds the hub endpoint's
+    addresses (the ones the simulated VPC resolver answers the node), classed remote through the transit gateway
+    route; what the spoke cannot read (the hub's security groups: sts) is said, not guessed."""
+    from vpce_doctor.demo.aws_side import SimulatedAws
+
+    report = preflight_runs["hub-spoke"][0]
+    sim = SimulatedAws(ALL["hub-spoke"])
+    sim._hub_endpoints()  # the hub's addresses are a pure function of the scenario
+    services = {s["id"]: s["probes"]["config"] for s in report["services"]}
+    for service_id, addresses in sim.hub_addresses.items():
+        record = services[service_id]["private_zone_record"]
+        assert (record["class"], sorted(record["values"])) == ("remote", sorted(ip for ip, _ in addresses))
+        assert any("outside this VPC" in why for why in services[service_id]["cannot_tell"])
+    assert "private_zone_record" not in services["kms"]
+    assert report["target"]["remote_cidrs"] == [sim.plan.hub_cidr]
+
+
+@pytest.mark.integration
+def test_a_hub_behind_a_default_route_needs_its_cidr_named_as_on_the_node():
+    """hub-spoke-healthy: the route table has only 0.0.0.0/0 to the transit gateway. Without --endpoint-cidr the
+    hub's 127.172.x addresses look public to preflight as to the node (endpoint_missing); the node check's
+    environment variable names it for preflight too."""
+    import json
+
+    from .conftest import Moto
+
+    scenario = ALL["hub-spoke-healthy"]
+    with Moto(scenario) as moto:
+        args = moto.args("--format", "json")
+        cut = args.index("--endpoint-cidr")
+        bare = args[:cut] + args[cut + 2:]
+        without = moto.preflight_args(bare)
+        from_env = moto.preflight_args(bare, VPCE_DOCTOR_ENDPOINT_CIDRS=args[cut + 1])
+        bad = moto.preflight_args(bare + ["--endpoint-cidr", "hub-vpc"])
+        text = moto.preflight_args(moto.args("--format", "text", "--no-tui"))
+    assert sorted(f["code"] for f in json.loads(without.stdout)["findings"]) == ["endpoint_missing"] * len(
+        scenario.hub_services)
+    assert json.loads(from_env.stdout)["findings"] == [] and from_env.returncode == 0
+    rows = {line.split()[0]: line for line in text.stdout.splitlines() if line.startswith(("sts ", "kms ", "s3 "))}
+    assert "remote (zone " in rows["sts"] and "remote (zone " in rows["kms"] and "remote" not in rows["s3"]
+    assert bad.returncode == 3 and "--endpoint-cidr: not a CIDR: 'hub-vpc'" in bad.stderr and not bad.stdout

@@ -41,7 +41,8 @@ NESTED = {("aws_route53_zone", "vpc"): {"vpc_id", "vpc_region"},
           ("aws_route53_record", "alias"): {"name", "zone_id", "evaluate_target_health"}}
 # scenarios whose fixes create or change something (the others' code is a header only)
 WITH_FIXES = ("nothing-at-all", "s3-gateway-missing", "private-dns-off", "sg-drops-443", "az-missing",
-              "resolver-rule-amazonaws", "dns-support-off", "cluster-endpoint-public", "policy-denied")
+              "resolver-rule-amazonaws", "dns-support-off", "cluster-endpoint-public", "policy-denied",
+              "s3-gateway-other-route-table")
 
 
 def _unquote(text):
@@ -161,6 +162,46 @@ def test_cloudformation_passes_cfn_lint(preflight_runs, tmp_path):
     assert any(s["finding"].startswith("vpc_dns_disabled") for s in steps)
 
 
+def test_gateway_route_missing_carries_its_change_for_the_node_check_too():
+    from vpce_doctor.checks import remediation as fix
+    from vpce_doctor.core.model import to_jsonable
+
+    where = fix.Where(region="eu-west-1", vpc_id="vpc-1", subnet_id="subnet-1", vpc_cidrs=("10.0.0.0/16",))
+    known = fix.gateway_route_missing(where, "s3", "vpce-0123456789abcdef0", "rtb-0123456789abcdef2")
+    assert [(a.kind, a.params) for a in known.actions] == [("associate_route_table", {
+        "region": "eu-west-1", "vpc_endpoint_id": "vpce-0123456789abcdef0", "route_table_id": "rtb-0123456789abcdef2"})]
+    unknown = fix.gateway_route_missing(where, "s3", "vpce-0123456789abcdef0", None)  # the table was not readable
+    assert unknown.actions[0].params["route_table_id"] == "<RTB-ID>"
+    assert 'variable "rtb_id"' in RENDERERS["fixes-terraform"]({
+        "mode": "check", "generated_at": "2026-01-01T00:00:00Z", "node": {"region": "eu-west-1"},
+        "findings": [{"code": "gateway_route_missing", "service": "s3", "severity": "critical", "message": "m",
+                      "subnet": None, "remediation": to_jsonable(unknown)}]})
+
+
+@pytest.mark.integration
+def test_gateway_on_another_route_table_becomes_a_route_table_association():
+    """gateway_route_missing's fix as Terraform, through the real command line: the existing gateway
+    endpoint joined to the node subnet's own route table, both ids filled in."""
+    import hcl2
+
+    from .conftest import Moto
+
+    with Moto(ALL["s3-gateway-other-route-table"]) as moto:
+        done = moto.preflight("--fix-format", "terraform")
+        ec2 = moto.aws._ec2()
+        gateway = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-type", "Values": ["Gateway"]}])
+        tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id",
+                                                      "Values": [moto.aws.subnet_ids["a"]]}])
+    assert done.returncode == 2, done.stderr
+    endpoint_id = gateway["VpcEndpoints"][0]["VpcEndpointId"]
+    node_table = tables["RouteTables"][0]["RouteTableId"]
+    assert node_table not in gateway["VpcEndpoints"][0]["RouteTableIds"]
+    assert check_terraform(done.stdout) == ["aws_vpc_endpoint_route_table_association"]
+    (resource,) = [body for block in hcl2.loads(done.stdout)["resource"] for named in block.values()
+                   for body in named.values()]
+    assert (_unquote(resource["vpc_endpoint_id"]), _unquote(resource["route_table_id"])) == (endpoint_id, node_table)
+
+
 @pytest.mark.integration
 def test_cli_script_holds_every_fix_command(preflight_runs):
     report = preflight_runs["nothing-at-all"][0]
@@ -171,17 +212,33 @@ def test_cli_script_holds_every_fix_command(preflight_runs):
 
 
 @pytest.mark.integration
-def test_node_check_fix_format(dns_backend, tmp_path):
+@pytest.mark.parametrize("name, types", [
+    # no ec2 endpoint, so the node cannot read the inventory: each interface fix is "create an endpoint, or turn
+    # on the private DNS of one that exists"; as code, the likelier one: the security group it needs and the
+    # 11 interface endpoints, then S3's gateway
+    ("nothing-at-all", ["aws_security_group", "aws_security_group_rule"] + ["aws_vpc_endpoint"] * 12),
+    ("s3-gateway-other-route-table", ["aws_vpc_endpoint_route_table_association"]),
+])
+def test_node_check_fix_format(name, types, dns_backend, tmp_path):
     """The node check gets the same option: its findings' fixes as Terraform and CloudFormation."""
-    with World(SCENARIOS["nothing-at-all"], dns_backend=dns_backend) as world:
+    with World(SCENARIOS[name], dns_backend=dns_backend) as world:
         args = ["check", *world.cli_args(timeout=1.0)]
         terraform = run_cli(args + ["--fix-format", "terraform"])
         template = run_cli(args + ["--fix-format", "cloudformation", "--output", str(tmp_path / "node.json")])
+        report = json.loads(run_cli(args + ["--format", "json"]).stdout)
         vpc = world.aws.vpc_id
     assert terraform.returncode == 2 and template.returncode == 2, terraform.stderr + template.stderr
-    types = check_terraform(terraform.stdout)
-    assert types.count("aws_vpc_endpoint") == len(SCENARIOS["nothing-at-all"].services)
-    assert vpc in terraform.stdout
+    assert sorted(set(check_terraform(terraform.stdout))) == sorted(set(types))
+    assert check_terraform(terraform.stdout).count("aws_vpc_endpoint") == types.count("aws_vpc_endpoint")
+    # filled in with this VPC's ids (the VPC's, the gateway endpoint's, the node subnet's route table)
+    ids = {v for f in report["findings"] for a in f["remediation"].get("actions", []) for k, v in a["params"].items()
+           if k in ("vpc_id", "vpc_endpoint_id", "route_table_id")}
+    assert ids and all(i in terraform.stdout and not i.startswith("<") for i in ids)
+    assert (vpc in ids) == (name == "nothing-at-all")
+    assert len(report["findings"]) == len(SCENARIOS[name].expect)
+    for finding in report["findings"]:
+        if not finding["remediation"].get("actions"):
+            assert all("#   " + c in terraform.stdout for c in finding["remediation"]["commands"])
     exe = shutil.which("cfn-lint", path=os.path.dirname(sys.executable))
     if exe is not None:
         done = subprocess.run([exe, "--regions", "us-east-1", "--", str(tmp_path / "node.json")], capture_output=True,

@@ -109,6 +109,32 @@ def test_route_table_association_then_main_and_hub_routes():
     assert network.remote_destinations(own) == ["10.99.0.0/16"]
 
 
+def test_default_and_blackhole_routes_name_no_hub():
+    """As on the node: central egress (0.0.0.0/0, ::/0 to a transit gateway) and blackhole routes
+    say nothing about where endpoints are."""
+    table = {"RouteTableId": "rtb-1", "Routes": [
+        {"DestinationCidrBlock": "0.0.0.0/0", "TransitGatewayId": "tgw-1"},
+        {"DestinationIpv6CidrBlock": "::/0", "TransitGatewayId": "tgw-1"},
+        {"DestinationCidrBlock": "10.98.0.0/16", "TransitGatewayId": "tgw-1", "State": "blackhole"},
+        {"DestinationCidrBlock": "127.172.0.0/16", "VpcPeeringConnectionId": "pcx-1", "State": "active"},
+        {"DestinationIpv6CidrBlock": "fd00:99::/48", "TransitGatewayId": "tgw-1"}]}
+    assert network.remote_destinations(table) == ["127.172.0.0/16", "fd00:99::/48"]
+
+
+@pytest.mark.parametrize("addresses, remote, scope", [
+    (["127.10.1.20", "127.10.2.20"], [], "vpc"),
+    (["127.172.1.20", "127.172.2.20"], ["127.172.0.0/16"], "remote"),  # a routed hub, or --endpoint-cidr
+    (["127.172.1.20"], [], "public"),  # neither private nor routed nor named: public, as on the node
+    (["10.99.1.20", "127.10.1.20"], [], "remote"),
+    (["10.99.1.20", "127.203.0.9"], [], "public"),  # any public address: the name is not kept inside
+    ([], [], "public"),
+])
+def test_zone_records_are_classed_as_the_node_classes_answers(addresses, remote, scope):
+    from vpce_doctor.preflight.records import records_scope
+
+    assert records_scope(addresses, ["127.10.0.0/16"], remote) == scope
+
+
 def test_only_read_only_calls_can_be_built():
     from vpce_doctor.preflight.aws import NotReadOnly, request
 

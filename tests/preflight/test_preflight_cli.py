@@ -36,7 +36,7 @@ def test_cluster_and_nodegroup_give_subnets_and_the_node_role():
     scenario = PREFLIGHT_SCENARIOS["policy-not-node-role"]
     with Moto(scenario) as moto:
         eks = moto.aws._client("eks")
-        eks.delete_cluster(name=CLUSTER_NAME)  # the simulated VPC's own cluster; this one has private access on
+        eks.delete_cluster(name=CLUSTER_NAME)  # the simulated VPC's own, without private access: this one has it
         eks.create_cluster(name=CLUSTER_NAME, roleArn="arn:aws:iam::123456789012:role/eks-cluster-role",
                            resourcesVpcConfig={"subnetIds": [moto.aws.subnet_ids["a"], moto.aws.subnet_ids["b"]],
                                                "endpointPrivateAccess": True})

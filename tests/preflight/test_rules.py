@@ -15,15 +15,18 @@ HOST = "sts.eu-west-1.amazonaws.com"
 SUBNET_A = {"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a", "VpcId": "vpc-1"}
 
 
-def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnets=(SUBNET_A,)):
+def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnets=(SUBNET_A,), routes=(),
+           remote=(), acl_entries=None):
     calls = {
         "subnets": {"Subnets": list(subnets)},
         "vpc_subnets": {"Subnets": [{"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24",
                                      "AvailabilityZone": "eu-west-1a", "VpcId": "vpc-1"}]},
         "vpc": {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "OwnerId": "123456789012"}]},
         "endpoints": {"VpcEndpoints": list(endpoints)},
-        "route_tables": {"RouteTables": [{"RouteTableId": "rtb-1", "Associations": [{"Main": True}], "Routes": []}]},
-        "network_acls": {"NetworkAcls": [{"NetworkAclId": "acl-1", "IsDefault": True, "Associations": [], "Entries": [
+        "route_tables": {"RouteTables": [{"RouteTableId": "rtb-1", "Associations": [{"Main": True}],
+                                          "Routes": list(routes)}]},
+        "network_acls": {"NetworkAcls": [{"NetworkAclId": "acl-1", "IsDefault": True, "Associations": [],
+                                          "Entries": acl_entries if acl_entries is not None else [
             {"RuleNumber": 100, "Egress": e, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}
             for e in (True, False)]}]},
         "security_groups": {"SecurityGroups": list(groups)},
@@ -37,9 +40,11 @@ def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnet
     conf = Configuration(region="eu-west-1", subnet_ids=[n["SubnetId"] for n in subnets], vpc_id="vpc-1",
                          calls={k: Call("x", k, True, data=v) for k, v in calls.items()})
     partition = partition_for_region("eu-west-1")
-    ctx = Context(config=conf, partition=partition, vpc_cidrs=["10.0.0.0/16"], subnets=node_subnets(conf),
-                  all_subnets=subnet_index(conf), zones=ZoneRecords(conf, ["10.0.0.0/16"], []), role_arn=None,
-                  dns_support=True, dns_hostnames=hostnames)
+    subnet_views = node_subnets(conf)
+    remote_cidrs = sorted({c for v in subnet_views for c in v.remote_cidrs} | set(remote))
+    ctx = Context(config=conf, partition=partition, vpc_cidrs=["10.0.0.0/16"], subnets=subnet_views,
+                  all_subnets=subnet_index(conf), zones=ZoneRecords(conf, ["10.0.0.0/16"], remote_cidrs), role_arn=None,
+                  dns_support=True, dns_hostnames=hostnames, remote_cidrs=list(remote))
     return judge(ctx, STS, HOST, True)
 
 
@@ -91,3 +96,36 @@ def test_a_missing_endpoint_is_created_in_one_subnet_per_az():
     create = next(a for a in verdict.findings[0].remediation.actions if a.kind == "create_interface_endpoint")
     assert create.params["subnet_ids"] == ["subnet-a", "subnet-b"]
     assert "--subnet-ids subnet-a subnet-b" in " ".join(verdict.findings[0].remediation.commands)
+
+
+HUB_ADDRESSES = {"Z2": [{"Name": HOST + ".", "Type": "A", "TTL": 60,
+                         "ResourceRecords": [{"Value": "127.172.1.20"}, {"Value": "127.172.2.20"}]}]}
+TGW_ROUTE = {"DestinationCidrBlock": "127.172.0.0/16", "TransitGatewayId": "tgw-1", "State": "active"}
+DEFAULT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "TransitGatewayId": "tgw-1", "State": "active"}
+
+
+def test_hub_addresses_are_remote_through_a_route_or_the_endpoint_cidr_and_public_otherwise():
+    """As on the node: 127.172/16 is neither the VPC nor private space; a transit gateway route for it,
+    or --endpoint-cidr with only a default route, makes it a hub; else the name answers public."""
+    routed = config(zones=HUB_ADDRESSES, routes=[TGW_ROUTE])
+    assert codes(routed) == [] and routed.evidence["private_zone_record"]["class"] == "remote"
+    assert any("outside this VPC" in why for why in routed.cannot_tell)  # the hub's side, said not read
+    named = config(zones=HUB_ADDRESSES, routes=[DEFAULT_ROUTE], remote=["127.172.0.0/16"])
+    assert codes(named) == [] and named.evidence["private_zone_record"]["class"] == "remote"
+    assert codes(config(zones=HUB_ADDRESSES, routes=[DEFAULT_ROUTE])) == ["endpoint_missing"]
+
+
+def test_hub_addresses_without_a_route_or_behind_the_node_nacl_are_port_blocked():
+    unrouted = config(zones=HUB_ADDRESSES, remote=["127.172.0.0/16"])
+    assert [(f.code, f.severity) for f in unrouted.findings] == [("port_blocked", "critical")]
+    assert "create-route --region eu-west-1 --route-table-id rtb-1 --destination-cidr-block 127.172.0.0/16" in \
+        " ".join(unrouted.findings[0].remediation.commands)
+    blackhole = dict(TGW_ROUTE, State="blackhole")
+    assert codes(config(zones=HUB_ADDRESSES, routes=[blackhole], remote=["127.172.0.0/16"])) == ["port_blocked"]
+    no_way_out = [{"RuleNumber": 90, "Egress": True, "Protocol": "6", "RuleAction": "deny",
+                   "CidrBlock": "127.172.2.0/24", "PortRange": {"From": 443, "To": 443}}] + [
+        {"RuleNumber": 100, "Egress": e, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}
+        for e in (True, False)]
+    half = config(zones=HUB_ADDRESSES, routes=[TGW_ROUTE], acl_entries=no_way_out)
+    assert [(f.code, f.severity) for f in half.findings] == [("port_blocked", "warning")]
+    assert "127.172.2.20" in half.findings[0].message and "transit gateway tgw-1" in half.findings[0].remediation.text

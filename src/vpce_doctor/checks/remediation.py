@@ -377,7 +377,10 @@ def gateway_route_missing(where: Where, service_id: str, endpoint_id: str, route
              "(new subnets and route tables are easily forgotten). Add the route table to the endpoint."
              % (endpoint_id, _subnet(where), table, service_id),
         commands=commands + ("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-route-table-ids %s"
-                             % (q(where.region), q(endpoint_id), q(table)),))
+                             % (q(where.region), q(endpoint_id), q(table)),),
+        # the same change as code (--fix-format terraform / cloudformation); <RTB-ID> stays a placeholder
+        actions=(FixAction("associate_route_table", {"region": where.region, "vpc_endpoint_id": endpoint_id,
+                                                     "route_table_id": table}),))
 
 
 def remote_port_blocked(where: Where, service_id: str, service_name: str, addresses: Sequence[str], hub_cidr: str,

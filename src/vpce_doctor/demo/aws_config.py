@@ -128,6 +128,8 @@ def finish(sim, ec2, session_client) -> None:
             resolver.associate_resolver_rule(ResolverRuleId=rule["ResolverRule"]["Id"], VPCId=sim.vpc_id)
     for service_id, how in sc.private_zone_records.items():
         _private_zone(sim, session_client("route53"), service_id, how)
+    for service_id, addresses in sorted(sim.hub_addresses.items()):
+        _hub_zone(sim, session_client("route53"), service_id, [ip for ip, _ in addresses])
     if sc.cluster_endpoint:
         session_client("eks").create_cluster(
             name=CLUSTER_NAME, roleArn="arn:aws:iam::%s:role/eks-cluster-role" % ACCOUNT,
@@ -151,3 +153,27 @@ def _private_zone(sim, route53, service_id: str, how: str) -> None:
         record = {"TTL": 60, "ResourceRecords": [{"Value": address}]}
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT",
                                         "ResourceRecordSet": dict(record, Name=name, Type="A")}]})
+
+
+def _hub_zone(sim, route53, service_id: str, addresses: List[str]) -> None:
+    """What a spoke VPC of a hub-and-spoke layout holds for a hub-served service: a private hosted
+    zone for the service's DNS name, associated with the spoke VPC, whose A records give the hub
+    endpoint's addresses (the same ones the simulated VPC resolver answers, aws_side.vpc_zone).
+    A name under an account label (the registry's <account>.dkr.ecr...) gets its parent's zone
+    with a wildcard record, as the endpoint's own private DNS covers it."""
+    from .aws_side import ACCOUNT
+
+    names = sim.hostnames(service_id)
+    records = []
+    for name in names:
+        label, parent = name.split(".", 1)
+        records.append(("*." + parent, parent) if label == ACCOUNT else (name, name))
+    for zone_name in sorted({zone for _, zone in records}):
+        zone = route53.create_hosted_zone(
+            Name=zone_name, VPC={"VPCRegion": sim.region, "VPCId": sim.vpc_id},
+            CallerReference="vpce-doctor-hub-" + zone_name,
+            HostedZoneConfig={"PrivateZone": True, "Comment": "hub-and-spoke: %s" % service_id})["HostedZone"]["Id"]
+        changes = [{"Action": "UPSERT", "ResourceRecordSet": {"Name": name, "Type": "A", "TTL": 60,
+                                                              "ResourceRecords": [{"Value": a} for a in addresses]}}
+                   for name, in_zone in records if in_zone == zone_name]
+        route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})

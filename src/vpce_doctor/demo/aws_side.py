@@ -232,7 +232,7 @@ class SimulatedAws:
 
     def _hub_endpoints(self) -> None:
         """The hub's endpoints live in another VPC (often another account): not in this VPC's inventory,
-        only in DNS (the shared private zone) and on the routed path."""
+        only in DNS (the shared private zones, in moto by aws_config._hub_zone) and on the routed path."""
         for index, service_id in enumerate(s for s in self.scenario.hub_services if s in self.scenario.services):
             self.hub_addresses[service_id] = [("%s.%d.%d" % (self.plan.hub_prefix, AZ_OCTET[letter], 20 + index), letter)
                                               for letter in ("a", "b")]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 if TYPE_CHECKING:  # the parser is built for every command (even --version): the run's modules load on use
     from .run import Options
@@ -33,7 +34,9 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--node-role-arn", dest="node_role_arn", metavar="ARN",
                    help="the node role, to read endpoint policies that name principals (default: the node group's)")
     g.add_argument("--endpoint-cidr", dest="endpoint_cidrs", metavar="CIDR", action="append", default=[],
-                   help="where centralised (hub) endpoints live (repeatable)")
+                   help="a private network outside the VPC that holds endpoints (a hub VPC), as the node check's "
+                        "flag: private zone records there count as remote, not public (repeatable; default: "
+                        "VPCE_DOCTOR_ENDPOINT_CIDRS)")
     g = parser.add_argument_group("limits")
     g.add_argument("--timeout", type=float, default=None, help="per API call, seconds (default 3)")
     g.add_argument("--deadline", type=float, default=None, help="whole run, seconds (default 20)")
@@ -42,6 +45,17 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-tui", dest="no_tui", action="store_true",
                         help="print the text report even on a terminal")
     add_fix_format(parser)
+
+
+def endpoint_cidrs(flags, environ=os.environ) -> Tuple[str, ...]:
+    """The flag, else the node check's environment variable; each must be a CIDR (as the node's setting)."""
+    values = list(flags) or environ.get("VPCE_DOCTOR_ENDPOINT_CIDRS", "").replace(",", " ").split()
+    for cidr in values:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ValueError("--endpoint-cidr: not a CIDR: %r (expected e.g. 10.0.0.0/16)" % cidr[:80]) from None
+    return tuple(values)
 
 
 def options_from(args: argparse.Namespace) -> "Options":
@@ -53,5 +67,5 @@ def options_from(args: argparse.Namespace) -> "Options":
                    profile=args.profile, subnets=tuple(args.subnets), vpc=args.vpc, cluster=args.cluster,
                    nodegroup=args.nodegroup, services=services, all_services=bool(args.all_services),
                    account_id=args.account_id, node_role_arn=args.node_role_arn,
-                   endpoint_cidrs=tuple(args.endpoint_cidrs), timeout=timeout,
+                   endpoint_cidrs=endpoint_cidrs(args.endpoint_cidrs), timeout=timeout,
                    deadline=args.deadline or max(20.0, 4 * timeout + 2))

@@ -117,8 +117,43 @@ def route_table_for_subnet(tables: Iterable[Dict[str, Any]], subnet_id: str) -> 
 
 
 def remote_destinations(table: Optional[Dict[str, Any]]) -> List[str]:
-    """CIDRs the table sends to a transit gateway or a peering connection: where hub endpoints live."""
+    """CIDRs the table sends to a transit gateway or a peering connection: where hub endpoints live.
+    The node check's rule (checks/probes/route_table.RouteTable.remote_networks): a default route
+    (central egress through a transit gateway) says nothing about where endpoints are, and a
+    blackhole route goes nowhere; the operator names such a hub with --endpoint-cidr."""
     if table is None:
         return []
-    return [r["DestinationCidrBlock"] for r in table.get("Routes") or []
-            if r.get("DestinationCidrBlock") and (r.get("TransitGatewayId") or r.get("VpcPeeringConnectionId"))]
+    destinations = []
+    for route in table.get("Routes") or []:
+        destination = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+        if destination and not destination.endswith("/0") and str(route.get("State")) != "blackhole" \
+                and (route.get("TransitGatewayId") or route.get("VpcPeeringConnectionId")):
+            destinations.append(destination)
+    return destinations
+
+
+def route_to(table: Optional[Dict[str, Any]], address: str) -> Optional[Dict[str, Any]]:
+    """The route the table uses for address (longest prefix wins; a blackhole route goes nowhere): None
+    when nothing covers it."""
+    best, best_len = None, -1
+    for route in (table or {}).get("Routes") or []:
+        destination = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+        if not destination or str(route.get("State")) == "blackhole":
+            continue
+        try:
+            network = _net(destination)
+            if ipaddress.ip_address(address) in network and network.prefixlen > best_len:
+                best, best_len = route, network.prefixlen
+        except ValueError:
+            continue
+    return best
+
+
+def route_target(route: Dict[str, Any]):
+    """(kind, id) as the node check's route table names them (checks/probes/route_table.py)."""
+    for key, kind in (("TransitGatewayId", "transit-gateway"), ("VpcPeeringConnectionId", "peering"),
+                      ("NatGatewayId", "nat-gateway"), ("NetworkInterfaceId", "network-interface"),
+                      ("GatewayId", "other")):
+        if route.get(key):
+            return kind, route[key]
+    return "other", None

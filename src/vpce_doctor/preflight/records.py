@@ -11,18 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..core.addresses import in_networks
+from ..core.addresses import SCOPE_PUBLIC, SCOPE_REMOTE, SCOPE_VPC, address_scope
 from .gather import Configuration
 
-PRIVATE_ELSEWHERE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 
-
-def classify(address: str, vpc_cidrs: Sequence[str], remote_cidrs: Sequence[str]) -> str:
-    if in_networks(address, vpc_cidrs):
-        return "vpc"
-    if in_networks(address, list(remote_cidrs) + list(PRIVATE_ELSEWHERE)):
-        return "remote"
-    return "public"
+def records_scope(addresses: Sequence[str], vpc_cidrs: Sequence[str], remote_cidrs: Sequence[str]) -> str:
+    """One class for a record's addresses, each classed as the node classes a DNS answer: a record
+    with any public address (or none) is public, one wholly inside the VPC is vpc, else remote."""
+    scopes = {address_scope(a, vpc_cidrs, remote_cidrs) for a in addresses}
+    if not scopes or SCOPE_PUBLIC in scopes:
+        return SCOPE_PUBLIC
+    return SCOPE_VPC if scopes == {SCOPE_VPC} else SCOPE_REMOTE
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,13 @@ class ZoneRecords:
                 alias = rrset.get("AliasTarget")
                 if alias:
                     target = alias["DNSName"].rstrip(".").lower()
-                    cls = "vpc" if target in own_names or any(target.endswith("." + n) for n in own_names) else "remote" \
-                        if ".vpce." in target else "public"
+                    # an alias's addresses are not readable from here: this VPC's endpoint, or another's
+                    cls = SCOPE_VPC if target in own_names or any(target.endswith("." + n) for n in own_names) \
+                        else SCOPE_REMOTE if ".vpce." in target else SCOPE_PUBLIC
                     values = [target]
                 else:
                     values = [r["Value"] for r in rrset.get("ResourceRecords") or []]
-                    classes = {classify(a, vpc_cidrs, remote_cidrs) for a in values}
-                    cls = "vpc" if classes == {"vpc"} else "public" if "public" in classes or not classes else "remote"
+                    cls = records_scope(values, vpc_cidrs, remote_cidrs)
                 self.records.setdefault(name, ZoneRecord(zone_id, name, values, cls))
 
     def answer_for(self, hostname: str) -> Optional[ZoneRecord]:

@@ -5,6 +5,8 @@ Per service and node subnet, first root cause wins (as on the node):
 | configuration                                                        | code                    |
 |----------------------------------------------------------------------|-------------------------|
 | a Resolver forwarding rule on the VPC covers an interface's name     | resolver_rule_overrides |
+| a private zone answers with a hub's addresses that the node subnet's |                         |
+| route table does not route, or its NACL blocks                       | port_blocked            |
 | no endpoint (and no private hosted zone record for the name)         | endpoint_missing        |
 | the endpoint is pending, pendingAcceptance, failed, rejected...      | endpoint_not_available  |
 | gateway endpoint not on the subnet's route table                     | gateway_route_missing   |
@@ -27,6 +29,7 @@ from typing import Any, Dict, List, Optional
 from ..checks import remediation as fix
 from ..checks.catalogue import Partition, ServiceSpec
 from ..checks.probes.inventory import name_variants
+from ..core.addresses import SCOPE_REMOTE, SCOPE_VPC, containing_network, in_networks
 from ..core.model import CRITICAL, WARNING, Finding
 from . import fixes, network, policy
 from .gather import Configuration
@@ -60,6 +63,7 @@ class Context:
     role_arn: Optional[str]
     dns_support: Optional[bool]
     dns_hostnames: Optional[bool]
+    remote_cidrs: List[str] = field(default_factory=list)  # --endpoint-cidr
 
     def where(self, subnet: SubnetView) -> fix.Where:
         return fix.Where(region=self.config.region, vpc_id=self.config.vpc_id or "<VPC-ID>", subnet_id=subnet.id,
@@ -123,9 +127,13 @@ def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView)
     record = ctx.zones.answer_for(v.hostname)
     if record is not None:
         v.evidence["private_zone_record"] = record.to_report()
+    if record is not None and record.classification == SCOPE_REMOTE:
+        # a private zone sends the name to a hub VPC's endpoint, whatever this VPC holds
+        return _vpc_dns(ctx, v, subnet, "private hosted zone %s answers %s" % (record.zone_id, v.hostname)) \
+            or _remote_path(ctx, v, subnet, record)
     if endpoint is None:
-        if record is not None and record.classification in ("vpc", "remote"):
-            # a private zone answers inside the VPC or at a hub: the node check sees it as working
+        if record is not None and record.classification == SCOPE_VPC:
+            # a private zone answers inside the VPC: the node check sees it as working
             return _vpc_dns(ctx, v, subnet, "private hosted zone %s answers %s" % (record.zone_id, v.hostname))
         return [_finding(v, "endpoint_missing", severity, subnet,
                          "no %s endpoint for %s in %s" % (v.spec.endpoint_type.lower(), v.endpoint_service_name,
@@ -156,8 +164,7 @@ def _gateway(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> L
         return [_finding(v, "gateway_route_missing", CRITICAL if v.required else WARNING, subnet,
                          "gateway endpoint %s exists but is not on route table %s of subnet %s"
                          % (endpoint_id, subnet.route_table_id, subnet.id),
-                         fix.endpoint_missing(ctx.where(subnet), v.spec.id, v.endpoint_service_name, "Gateway",
-                                              existing_gateway=endpoint_id, route_table_id=subnet.route_table_id))]
+                         fix.gateway_route_missing(ctx.where(subnet), v.spec.id, endpoint_id, subnet.route_table_id))]
     v.depends.append("network_acls")
     # the gateway's addresses are the service's public ranges: the node subnet's NACL must let them through
     problems = network.nacl_path(subnet.nacl, subnet.cidr, None, "0.0.0.0/0") if subnet.nacl is not None else []
@@ -187,7 +194,7 @@ def _vpc_dns(ctx: Context, v: ServiceVerdict, subnet: SubnetView, what: str) -> 
 
 def _interface(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView, record) -> List[Finding]:
     endpoint_id = endpoint["VpcEndpointId"]
-    zone_answers = record is not None and record.classification in ("vpc", "remote")
+    zone_answers = record is not None and record.classification == SCOPE_VPC
     if zone_answers:
         dns = _vpc_dns(ctx, v, subnet, "private hosted zone %s answers %s" % (record.zone_id, v.hostname))
     elif endpoint.get("PrivateDnsEnabled"):
@@ -204,6 +211,44 @@ def _interface(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView, re
         findings += _policy(ctx, v, endpoint, subnet)
     findings += _az(ctx, v, endpoint, subnet)
     return findings
+
+
+def _remote_path(ctx: Context, v: ServiceVerdict, subnet: SubnetView, record) -> List[Finding]:
+    """A hub's endpoint answers the name. This VPC's side of the way there is readable: a route for
+    the hub addresses in the node subnet's table, and its NACL. The hub's side (the endpoint's
+    security groups, policy and state, the transit gateway's own route tables) lives in another
+    VPC, often another account: never a finding here, said in the evidence."""
+    v.cannot_tell.append("a hub's endpoint answers (private zone %s): its security groups, policy and state, and the "
+                         "transit gateway's route tables, are outside this VPC" % record.zone_id.rsplit("/", 1)[-1])
+    addresses = [a for a in record.values if in_networks(a, ("0.0.0.0/0", "::/0"))]  # none for an alias
+    if not addresses:
+        return []
+    v.depends += ["route_tables", "network_acls"]
+    if subnet.route_table is None:
+        v.cannot_tell.append("route table of %s not readable" % subnet.id)
+        return []
+    problems: Dict[str, List[str]] = {}
+    for address in addresses:
+        if network.route_to(subnet.route_table, address) is None:
+            problems.setdefault(address, []).append("no route in %s for %s" % (subnet.route_table_id, address))
+        if subnet.nacl is not None:
+            found = network.nacl_path(subnet.nacl, subnet.cidr, None, "%s/32" % address if "." in address
+                                      else "%s/128" % address)
+            v.cannot_tell += [p for p in found if p.startswith("cannot tell")]
+            problems[address] = problems.get(address, []) + [p for p in found if p.startswith("denied")]
+    blocked = [a for a in addresses if problems.get(a)]
+    if not blocked:
+        return []
+    route = network.route_to(subnet.route_table, blocked[0])
+    hub_cidr = containing_network(blocked[0], ctx.remote_cidrs + subnet.remote_cidrs) or "<HUB-CIDR>"
+    evidence = sorted({p for a in blocked for p in problems[a]})
+    return [_finding(v, "port_blocked", CRITICAL if len(blocked) == len(addresses) else WARNING, subnet,
+                     "TCP 443 from subnet %s cannot get to %d of %d hub endpoint address(es) of %s (%s)"
+                     % (subnet.id, len(blocked), len(addresses), v.spec.id, "; ".join(evidence)),
+                     fix.remote_port_blocked(ctx.where(subnet), v.spec.id, v.endpoint_service_name, blocked,
+                                             hub_cidr, subnet.route_table_id,
+                                             network.route_target(route) if route is not None else None),
+                     evidence)]
 
 
 def _reachability(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> List[Finding]:

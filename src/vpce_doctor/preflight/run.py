@@ -98,7 +98,8 @@ def run(options: Options, version: str = "0") -> Report:
     ctx = Context(config=config, partition=partition, vpc_cidrs=vpc_cidrs, subnets=subnets,
                   all_subnets=subnet_index(config), zones=ZoneRecords(config, vpc_cidrs, remote), role_arn=role,
                   dns_support=_attribute(config, "dns_support", "EnableDnsSupport"),
-                  dns_hostnames=_attribute(config, "dns_hostnames", "EnableDnsHostnames"))
+                  dns_hostnames=_attribute(config, "dns_hostnames", "EnableDnsHostnames"),
+                  remote_cidrs=list(options.endpoint_cidrs))
     services = []
     for spec in _chosen(options, config, reader.region):
         hostnames = spec.hostnames(reader.region, partition, config.account)

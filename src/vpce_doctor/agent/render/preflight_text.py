@@ -13,9 +13,12 @@ def _table(rows: List[List[str]]) -> List[str]:
 
 
 def _endpoint_cell(service: Dict[str, Any]) -> str:
-    endpoint = (service["probes"].get("config") or {}).get("endpoint")
+    config = service["probes"].get("config") or {}
+    endpoint, record = config.get("endpoint"), config.get("private_zone_record")
+    if record and record.get("class") == "remote":  # a hub's endpoint, through a private zone
+        return "remote (zone %s)" % record.get("zone_id", "?").rsplit("/", 1)[-1]
     if not endpoint:
-        return "none"
+        return "zone %s (%s)" % (record.get("zone_id", "?").rsplit("/", 1)[-1], record.get("class")) if record else "none"
     words = [endpoint["id"], endpoint.get("state") or "?"]
     if endpoint.get("type") == "Interface":
         words.append("dns-on" if endpoint.get("private_dns_enabled") else "dns-off")
