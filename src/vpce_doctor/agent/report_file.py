@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import stat
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ..core.files import FileRefused, read_bytes_capped
 
 SUPPORTED_SCHEMA = 1
 MAX_REPORT_BYTES = 32 * 1024 * 1024  # a real report is tens of KiB; a fleet reads hundreds
@@ -22,45 +22,22 @@ class ReportFileError(ValueError):
 
 
 def read_text_capped(path: str, limit: int = MAX_REPORT_BYTES) -> str:
-    """The file's text, refusing what is not a regular file (a FIFO would block, /dev/zero never
-    ends) and anything over `limit` bytes. Opened non-blocking so a FIFO cannot hang the open."""
+    """The file's text (core/files.py: regular files only, never more than `limit` bytes, a FIFO
+    refused without blocking), or ReportFileError with the reason in a reader's words."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        raw = read_bytes_capped(path, limit)
+    except FileRefused as exc:
+        if exc.errno == errno.EFBIG:
+            raise ReportFileError("too large (a report is at most %d bytes)" % limit) from None
+        raise ReportFileError(exc.strerror or str(exc)) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise ReportFileError("symlink loop") from None
         raise ReportFileError(exc.strerror or str(exc)) from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ReportFileError("not a regular file (%s)" % _kind(info.st_mode))
-        if info.st_size > limit:
-            raise ReportFileError("too large (%d bytes; a report is at most %d)" % (info.st_size, limit))
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:  # grew while being read
-            raise ReportFileError("too large (over %d bytes)" % limit)
-    except OSError as exc:
-        raise ReportFileError(exc.strerror or str(exc)) from None
-    finally:
-        os.close(fd)
-    try:
-        return b"".join(chunks).decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ReportFileError("not UTF-8 text (binary?)") from None
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "special file"
 
 
 def read_report(path: str, limit: int = MAX_REPORT_BYTES, loads: Callable[[str], Any] = json.loads) -> Dict[str, Any]:

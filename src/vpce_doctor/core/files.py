@@ -41,6 +41,8 @@ def read_bytes_capped(path: str, limit: int) -> bytes:
             return b""  # `--config /dev/null` is the usual way to say "no config"
         if not stat.S_ISREG(mode):
             raise FileRefused(errno.EINVAL, "not a regular file (%s)" % _kind(mode), path)
+        if info.st_size > limit:  # refused before a byte is read (a sparse file can claim gigabytes)
+            raise FileRefused(errno.EFBIG, "larger than %d bytes" % limit, path)
         chunks = []
         size = 0
         while size <= limit:
