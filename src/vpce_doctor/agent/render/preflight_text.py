@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
+from .text import finding_lines
 
 
 def _table(rows: List[List[str]]) -> List[str]:
@@ -67,13 +67,7 @@ def render(report: Dict[str, Any]) -> str:
         out += ["", "FINDINGS AND FIXES: %s" % (group or "VPC / cluster")]
         for f in found:
             index += 1
-            out.append("")
-            out.append("%d. [%s] %s (%s)" % (index, SEVERITY_WORD.get(f["severity"], f["severity"]), f["code"],
-                                             f["service"] or "cluster"))
-            out.append("   %s" % f["message"])
-            out.append("   fix: %s" % f["remediation"]["text"])
-            for command in f["remediation"]["commands"]:
-                out.append("     $ %s" % command)
+            out += finding_lines(index, f, f["service"] or "cluster")
     if not report["findings"] and report["status"] == "ok":
         out += ["", "Nodes in these subnets would reach every checked service through its endpoint."]
     return "\n".join(out) + "\n"

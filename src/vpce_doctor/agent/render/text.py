@@ -101,13 +101,15 @@ def render(report: Dict[str, Any]) -> str:
     if report["findings"]:
         out += ["", "FINDINGS AND FIXES"]
     for index, f in enumerate(report["findings"], 1):
-        out.append("")
-        out.append("%d. [%s] %s%s" % (index, SEVERITY_WORD.get(f["severity"], f["severity"]), f["code"],
-                                       " (%s)" % f["service"] if f["service"] else " (node)"))
-        out.append("   %s" % f["message"])
-        out.append("   fix: %s" % f["remediation"]["text"])
-        for command in f["remediation"]["commands"]:
-            out.append("     $ %s" % command)
+        out += finding_lines(index, f, f["service"] or "node")
     if not report["findings"] and report["status"] == "ok":
         out += ["", "All checked services reach their endpoints from this node."]
     return "\n".join(out) + "\n"
+
+
+def finding_lines(index: int, finding: Dict[str, Any], about: str) -> List[str]:
+    """One numbered finding with its fix, as the text reports (check and preflight) print it."""
+    lines = ["", "%d. [%s] %s (%s)" % (index, SEVERITY_WORD.get(finding["severity"], finding["severity"]),
+                                       finding["code"], about),
+             "   %s" % finding["message"], "   fix: %s" % finding["remediation"]["text"]]
+    return lines + ["     $ %s" % command for command in finding["remediation"]["commands"]]
