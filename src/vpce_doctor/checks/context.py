@@ -86,7 +86,53 @@ def run_parallel(calls: Sequence[Callable[[], Any]], remaining: Callable[[], flo
     return list(results)
 
 
+class DnsPrefetch:
+    """A-record lookups asked while discovery still waits on IMDS's last round (the region and account
+    id come in its first): the TLS check, the signed calls and the inventory all start from a DNS
+    answer, so at real latency this takes one round trip off every chain. Answers are classified
+    without the VPC's CIDRs (they come in that last round); CheckContext.dns classifies them again."""
+
+    RDTYPE = "A"
+
+    def __init__(self, timeout: float, guard: NetworkGuard):
+        self.timeout = timeout
+        self.guard = guard
+        self._lock = threading.Lock()
+        self._entries: Dict[Hashable, _Entry] = {}
+
+    def start(self, hostnames: Sequence[str], servers: Sequence[Tuple[str, Tuple[str, int]]]) -> None:
+        """One daemon thread per (hostname, server): each lookup is bounded by its own timeout."""
+        for hostname in hostnames:
+            for role, server in servers:
+                key = (hostname, server, self.RDTYPE)
+                with self._lock:
+                    if key in self._entries:
+                        continue
+                    entry = self._entries[key] = _Entry()
+                threading.Thread(target=self._lookup, args=(entry, hostname, role, server), daemon=True).start()
+
+    def _lookup(self, entry: _Entry, hostname: str, role: str, server: Tuple[str, int]) -> None:
+        try:
+            entry.value = dns_probe.lookup(hostname, self.RDTYPE, server, role, self.timeout, (), self.guard, ())
+        except BaseException as exc:  # the check's own lookup runs instead
+            entry.error = exc
+        finally:
+            entry.event.set()
+
+    def take(self, hostname: str, server: Tuple[str, int], rdtype: str,
+             remaining: Callable[[], float]) -> Optional[dns_probe.DnsLookup]:
+        """The prefetched answer (waited for, bounded), or None: then the caller asks itself."""
+        with self._lock:
+            entry = self._entries.get((hostname, server, rdtype))
+        if entry is None or not entry.event.wait(max(0.0, remaining())) or entry.error is not None:
+            return None
+        return entry.value
+
+
 class CheckContext:
+    # set by the runner when discovery started lookups ahead (DnsPrefetch)
+    prefetched: Optional[DnsPrefetch] = None
+
     def __init__(
         self,
         settings: Settings,
@@ -139,12 +185,17 @@ class CheckContext:
         """One query per (name, server, type) serves every role that names the server (a node whose
         resolv.conf lists 169.254.169.253 itself), but each role gets its own evidence: keyed without
         the role, the second role's lookup came back labelled with the first one's and went missing."""
-        lookup = self.memo.get(
-            ("dns", hostname, server, rdtype),
-            lambda: dns_probe.lookup(hostname, rdtype, server, role, self.step_timeout(),
-                                     self.facts.vpc_cidrs, self.guard, self.facts.endpoint_cidrs),
-        )
+        lookup = self.memo.get(("dns", hostname, server, rdtype), lambda: self._lookup(hostname, role, server, rdtype))
         return lookup if lookup.resolver_role == role else dataclasses.replace(lookup, resolver_role=role)
+
+    def _lookup(self, hostname: str, role: str, server: Tuple[str, int], rdtype: str) -> dns_probe.DnsLookup:
+        early = self.prefetched.take(hostname, server, rdtype, self.remaining) if self.prefetched else None
+        if early is not None:
+            cidrs, remote = self.facts.vpc_cidrs, self.facts.endpoint_cidrs
+            return dataclasses.replace(early, addresses=tuple(dns_probe.resolved(a.address, cidrs, remote)
+                                                              for a in early.addresses))
+        return dns_probe.lookup(hostname, rdtype, server, role, self.step_timeout(),
+                                self.facts.vpc_cidrs, self.guard, self.facts.endpoint_cidrs)
 
     def vpc_addresses(self, hostname: str) -> List[str]:
         """Endpoint IPv4 addresses (in this VPC, or private in a hub) the VPC resolver gives for hostname."""
