@@ -184,7 +184,7 @@ def _prefetch_dns(settings: Settings, identity: Dict[str, str]) -> Any:
     region and account id vetted as discovery vets them (a malformed one is never queried)."""
     from types import SimpleNamespace
 
-    from ..checks.context import NODE, VPC, DnsPrefetch
+    from ..checks.context import NODE, VPC, DnsPrefetch, make_ssl_context
     from ..core import identifiers
     from ..core.addresses import NetworkGuard, parse_addr
     from . import resolvconf
@@ -201,6 +201,10 @@ def _prefetch_dns(settings: Settings, identity: Dict[str, str]) -> Any:
     hostnames = [h for s in choose_services(settings, {}) for h in s.hostnames(region, partition, account)]
     prefetch = DnsPrefetch(settings.timeout, NetworkGuard(settings.allow_net))
     prefetch.start(hostnames, servers)
+    try:
+        prefetch.ssl_context = make_ssl_context(settings)
+    except (OSError, ValueError):
+        pass  # a bad --ca-bundle: the TLS check builds its own and reports it
     return prefetch
 
 

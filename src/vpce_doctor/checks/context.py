@@ -97,6 +97,8 @@ class DnsPrefetch:
     def __init__(self, timeout: float, guard: NetworkGuard):
         self.timeout = timeout
         self.guard = guard
+        # built here too, off the critical path: loading the system CA bundle costs ~20 ms of CPU
+        self.ssl_context: Optional[ssl.SSLContext] = None
         self._lock = threading.Lock()
         self._entries: Dict[Hashable, _Entry] = {}
 
@@ -246,13 +248,18 @@ class CheckContext:
         return self.memo.get("ssl", self._make_ssl_context)
 
     def _make_ssl_context(self) -> ssl.SSLContext:
-        if self.settings.ca_bundle:
-            return ssl.create_default_context(cafile=self.settings.ca_bundle)
-        return ssl.create_default_context()
+        early = self.prefetched.ssl_context if self.prefetched is not None else None
+        return early if early is not None else make_ssl_context(self.settings)
 
     def credentials(self) -> Any:
         """Frozen botocore credentials, or None when nothing in the chain has any."""
         return self.memo.get("credentials", lambda: self._credentials_provider(self))
+
+
+def make_ssl_context(settings: Settings) -> ssl.SSLContext:
+    if settings.ca_bundle:
+        return ssl.create_default_context(cafile=settings.ca_bundle)
+    return ssl.create_default_context()
 
 
 def botocore_credentials(ctx: CheckContext) -> Any:
