@@ -78,7 +78,8 @@ def test_healthy_run_is_ok_and_fast(healthy):
 
 def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(healthy, monkeypatch):
     """The A lookups start once IMDS's first round names the region (runner._prefetch_dns), before the
-    VPC CIDRs arrive in its last round; the checks take those answers, classified again with the CIDRs."""
+    VPC CIDRs arrive in its last round; the checks take those answers, classified again with the CIDRs,
+    and the ec2 API's connections are dialled as soon as the VPC resolver names its address."""
     from vpce_doctor.checks import context
 
     taken = []
@@ -90,6 +91,15 @@ def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(h
         return lookup
 
     monkeypatch.setattr(context.DnsPrefetch, "take", take)
+    dialled = []
+    original_connection = context.DnsPrefetch.take_connection
+
+    def take_connection(self, *args):
+        conn = original_connection(self, *args)
+        dialled.append(conn)
+        return conn
+
+    monkeypatch.setattr(context.DnsPrefetch, "take_connection", take_connection)
     settings = healthy.settings(timeout=1.0)
     report = run(settings, credentials_provider=healthy.credentials_provider(settings))
     assert report.status == "ok" and report.findings == []
@@ -101,6 +111,9 @@ def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(h
     vpc_a = [lookup for c in ec2.checks if c.check == "dns" for lookup in c.evidence
              if lookup.rdtype == "A" and lookup.resolver_role == "vpc"]
     assert vpc_a and vpc_a[0].addresses and all(a.in_vpc for a in vpc_a[0].addresses)
+    # the inventory and the route table read ec2 over connections dialled while IMDS answered
+    assert len(dialled) == 2 and any(conn is not None for conn in dialled)
+    assert report.node_checks["inventory"].available
 
 
 @pytest.mark.parametrize("mode,version,reachable", [("v2", "v2", True), ("v1", "v1", True), ("down", None, False)])

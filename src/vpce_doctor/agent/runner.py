@@ -129,6 +129,8 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     from ..checks import remediation, verdicts  # noqa: F401 - imported while the probes wait on the network
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
+    if ctx.prefetched is not None:
+        ctx.prefetched.close()  # a connection dialled ahead that the inventory did not take
     results = []
     for index, (check, service) in enumerate(jobs):
         result = slots[index]
@@ -200,11 +202,19 @@ def _prefetch_dns(settings: Settings, identity: Dict[str, str]) -> Any:
     servers = [(VPC, parse_addr(settings.vpc_resolver, 53))] + [(NODE, parse_addr(r, 53)) for r in node]
     hostnames = [h for s in choose_services(settings, {}) for h in s.hostnames(region, partition, account)]
     prefetch = DnsPrefetch(settings.timeout, NetworkGuard(settings.allow_net))
+    if not settings.no_api and not settings.state_dir:  # timer mode may carry the inventory: no call this run
+        ec2 = next((s for s in load_catalogue() if s.id == "ec2"), None)
+        names = ec2.hostnames(region, partition, account) if ec2 is not None else []
+        if names:
+            prefetch.dial = (names[0], settings.https_port)
+            hostnames = hostnames + [names[0]]
     prefetch.start(hostnames, servers)
     try:
         prefetch.ssl_context = make_ssl_context(settings)
     except (OSError, ValueError):
         pass  # a bad --ca-bundle: the TLS check builds its own and reports it
+    finally:
+        prefetch.ssl_ready.set()
     return prefetch
 
 

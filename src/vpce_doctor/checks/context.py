@@ -93,12 +93,20 @@ class DnsPrefetch:
     without the VPC's CIDRs (they come in that last round); CheckContext.dns classifies them again."""
 
     RDTYPE = "A"
+    DIALS = 2  # the inventory's calls and the route table's, side by side
 
     def __init__(self, timeout: float, guard: NetworkGuard):
         self.timeout = timeout
         self.guard = guard
         # built here too, off the critical path: loading the system CA bundle costs ~20 ms of CPU
         self.ssl_context: Optional[ssl.SSLContext] = None
+        self.ssl_ready = threading.Event()  # set once ssl_context is built (or failed to be)
+        # the ec2 API's TCP + TLS handshake, dialled as soon as the VPC resolver names an address:
+        # the inventory's first call otherwise starts it only once discovery is over
+        self.dial: Optional[Tuple[str, int]] = None  # (ec2 hostname, port)
+        self._connections: Dict[Tuple[str, int, str], List[Any]] = {}
+        self._dialling: Dict[Tuple[str, int, str], List[threading.Event]] = {}  # each set when its dial ended
+        self._closed = False
         self._lock = threading.Lock()
         self._entries: Dict[Hashable, _Entry] = {}
 
@@ -114,12 +122,74 @@ class DnsPrefetch:
                 threading.Thread(target=self._lookup, args=(entry, hostname, role, server), daemon=True).start()
 
     def _lookup(self, entry: _Entry, hostname: str, role: str, server: Tuple[str, int]) -> None:
+        dial = None
         try:
             entry.value = dns_probe.lookup(hostname, self.RDTYPE, server, role, self.timeout, (), self.guard, ())
+            if self.dial is not None and self.dial[0] == hostname and role == VPC and entry.value.addresses:
+                # registered before the answer is handed out: the inventory then waits for this dial
+                dial = self._register(entry.value.addresses[0].address, self.dial[1], hostname)
         except BaseException as exc:  # the check's own lookup runs instead
             entry.error = exc
         finally:
             entry.event.set()
+        if dial is not None:
+            key, events = dial
+            for done in events[1:]:
+                threading.Thread(target=self._connect, args=(key, done), daemon=True).start()
+            self._connect(key, events[0])
+
+    def _register(self, address: str, port: int, sni: str) -> Optional[Tuple[Tuple[str, int, str], List[threading.Event]]]:
+        try:
+            self.guard.check(address)
+        except NetworkNotAllowed:
+            return None
+        key, events = (address, port, sni), [threading.Event() for _ in range(self.DIALS)]
+        with self._lock:
+            self._dialling[key] = events
+        return key, events
+
+    def _connect(self, key: Tuple[str, int, str], done: threading.Event) -> None:
+        from .probes import https
+
+        address, port, sni = key
+        conn = None
+        try:
+            if not self.ssl_ready.wait(self.timeout) or self.ssl_context is None:
+                return
+            conn = https.PinnedConnection(address, port, sni, self.ssl_context, self.timeout)
+            conn.connect()
+            with self._lock:
+                if not self._closed:
+                    self._connections.setdefault(key, []).append(conn)
+                    conn = None
+        except (OSError, ssl.SSLError):
+            pass  # the inventory dials itself and reports what goes wrong
+        finally:
+            if conn is not None:
+                conn.close()
+            done.set()
+
+    def take_connection(self, address: str, port: int, sni: str, remaining: Callable[[], float]) -> Any:
+        """The connection dialled ahead to (address, port) with this SNI, once, or None. A dial still
+        under way is waited for (it started earlier than a new one would, and is bounded by --timeout)."""
+        key = (address, port, sni)
+        waited_until = time.monotonic() + max(0.0, min(self.timeout, remaining()))
+        for _ in range(self.DIALS + 1):
+            with self._lock:
+                ready = self._connections.get(key)
+                if ready:
+                    return ready.pop()
+                pending = [e for e in self._dialling.get(key, ()) if not e.is_set()]
+            if not pending or not pending[0].wait(max(0.0, waited_until - time.monotonic())):
+                return None
+        return None
+
+    def close(self) -> None:
+        """Closes what no one took; a connection still dialling closes itself when done."""
+        with self._lock:
+            idle, self._connections, self._closed = [c for cs in self._connections.values() for c in cs], {}, True
+        for conn in idle:
+            conn.close()
 
     def take(self, hostname: str, server: Tuple[str, int], rdtype: str,
              remaining: Callable[[], float]) -> Optional[dns_probe.DnsLookup]:
@@ -246,6 +316,18 @@ class CheckContext:
 
     def ssl_context(self) -> ssl.SSLContext:
         return self.memo.get("ssl", self._make_ssl_context)
+
+    def pinned_session(self, address: str, hostname: str) -> Any:
+        """A kept-alive HTTPS session to address (the inventory's), on the connection dialled ahead if any."""
+        from .probes import https
+
+        port = self.settings.https_port
+        session = https.PinnedSession(address, port, hostname, self.ssl_context(), self.step_timeout())
+        early = (self.prefetched.take_connection(address, port, hostname, self.remaining)
+                 if self.prefetched is not None else None)
+        if early is not None:
+            session.conn = early  # a server that closed it meanwhile: PinnedSession dials once more
+        return session
 
     def _make_ssl_context(self) -> ssl.SSLContext:
         early = self.prefetched.ssl_context if self.prefetched is not None else None

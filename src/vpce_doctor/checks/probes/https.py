@@ -38,6 +38,9 @@ class _PinnedConnection(http.client.HTTPSConnection):
             raise
 
 
+PinnedConnection = _PinnedConnection  # dialled ahead by checks/context.DnsPrefetch for the inventory
+
+
 class PinnedSession:
     """Sequential requests over one kept-alive connection (the inventory's calls follow one
     another; a second TCP and TLS handshake would only add round trips)."""
