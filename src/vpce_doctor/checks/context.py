@@ -105,6 +105,8 @@ class DnsPrefetch:
         # the inventory's first call otherwise starts it only once discovery is over
         self.dial: Optional[Tuple[str, int]] = None  # (ec2 hostname, port)
         self._connections: Dict[Tuple[str, int, str], List[Any]] = {}
+        # a dial that failed: its HttpsFailed is the taker's answer (dialling again would wait a second timeout)
+        self._failures: Dict[Tuple[str, int, str], List[Any]] = {}
         self._dialling: Dict[Tuple[str, int, str], List[threading.Event]] = {}  # each set when its dial ended
         self._closed = False
         self._lock = threading.Lock()
@@ -162,16 +164,20 @@ class DnsPrefetch:
                 if not self._closed:
                     self._connections.setdefault(key, []).append(conn)
                     conn = None
-        except (OSError, ssl.SSLError):
-            pass  # the inventory dials itself and reports what goes wrong
+        except (OSError, ssl.SSLError) as exc:  # ssl.SSLError is an OSError: named for the reader
+            if conn is not None:
+                failure = https.failure(conn, exc)
+                with self._lock:
+                    self._failures.setdefault(key, []).append(failure)
         finally:
             if conn is not None:
                 conn.close()
             done.set()
 
     def take_connection(self, address: str, port: int, sni: str, remaining: Callable[[], float]) -> Any:
-        """The connection dialled ahead to (address, port) with this SNI, once, or None. A dial still
-        under way is waited for (it started earlier than a new one would, and is bounded by --timeout)."""
+        """The connection dialled ahead to (address, port) with this SNI, once, or how its dial failed
+        (an https.HttpsFailed), or None. A dial still under way is waited for (it started earlier than
+        a new one would, and is bounded by --timeout)."""
         key = (address, port, sni)
         waited_until = time.monotonic() + max(0.0, min(self.timeout, remaining()))
         for _ in range(self.DIALS + 1):
@@ -180,6 +186,9 @@ class DnsPrefetch:
                 if ready:
                     return ready.pop()
                 pending = [e for e in self._dialling.get(key, ()) if not e.is_set()]
+                failed = self._failures.get(key)
+                if not pending and failed:
+                    return failed.pop()
             if not pending or not pending[0].wait(max(0.0, waited_until - time.monotonic())):
                 return None
         return None
@@ -325,6 +334,8 @@ class CheckContext:
         session = https.PinnedSession(address, port, hostname, self.ssl_context(), self.step_timeout())
         early = (self.prefetched.take_connection(address, port, hostname, self.remaining)
                  if self.prefetched is not None else None)
+        if isinstance(early, https.HttpsFailed):
+            return https.FailedSession(session, early)
         if early is not None:
             session.conn = early  # a server that closed it meanwhile: PinnedSession dials once more
         return session
