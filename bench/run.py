@@ -33,10 +33,11 @@ TARGETS = {"healthy_wall": 0.5, "healthy_cpu": 0.4, "healthy_rss_mb": 50.0, "iso
            "speedup": 20.0, "version": 0.15, "floor_ratio": {0.020: 1.1, 0.100: 1.2}, "pex_first": 1.5,
            "fleet_10k": 5.0}
 PEX = os.path.join(ROOT, "dist", "vpce-doctor.pex")
-# every catalogue service, all with endpoints: the issue's "healthy, 20 services"
+# the issue's "healthy, 20 services", all with endpoints (the catalogue may hold more, e.g. dynamodb's
+# gateway endpoint, added after the issue's figure was set)
 ALL_IDS = tuple(s.id for s in load_catalogue())
 HEALTHY_ALL = SCENARIOS["healthy-all"]
-assert set(HEALTHY_ALL.services) == set(ALL_IDS), "scenario healthy-all must list every catalogue service"
+assert set(HEALTHY_ALL.services) <= set(ALL_IDS), "scenario healthy-all lists a service the catalogue lacks"
 # the read-only call a person makes by hand for each service (aws CLI v1 syntax)
 MANUAL_CALLS = {
     "ec2": "ec2 describe-availability-zones", "ecr.api": "ecr get-authorization-token",
@@ -47,8 +48,10 @@ MANUAL_CALLS = {
 
 
 def clean_env(**extra):
+    # PYTHONDONTWRITEBYTECODE: a node keeps bytecode (pip compiles on install, the archive's unpacked tree
+    # caches it); a run that recompiles its modules every time measures this machine, not the agent
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VPCE_DOCTOR_"))
-           and k.lower() not in ("https_proxy", "http_proxy", "no_proxy")}
+           and k.lower() not in ("https_proxy", "http_proxy", "no_proxy", "pythondontwritebytecode")}
     env.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull)
     env.update(extra)
     return env
@@ -244,7 +247,7 @@ def interpreters():
 
 def archive(runs):
     """The single-file archive's first run on a fresh node (an empty PEX_ROOT: it unpacks) and
-    the runs after it (the unpacked venv is reused), per interpreter."""
+    the runs after it (the unpacked tree is reused), per interpreter."""
     if not os.path.exists(PEX):
         return {"missing": PEX}
     out = {"size_mb": os.path.getsize(PEX) / 1e6, "rows": []}
@@ -343,7 +346,7 @@ def write(path, results):
         lines.append("| 2. archive (%.0f MB) on python%s: first run (fresh PEX_ROOT) | %s | <= %.1f s | %s |" % (
             pex["size_mb"], row["python"], fmt(row["first"]), TARGETS["pex_first"],
             met(row["first"]["median"] <= TARGETS["pex_first"])))
-        lines.append("| 2. archive on python%s: later runs | %s | | |" % (row["python"], fmt(row["later"])))
+        lines.append("| 2. archive on python%s: later runs | %s | none (context) | |" % (row["python"], fmt(row["later"])))
     fp = h["footprint"]
     lines.append("| 3. requests reaching AWS per run (%d services) | plain run %d (one signed call per service + "
                  "2 inventory reads); timer mode: first run %d, next run within `--api-interval` %d | signed calls and "
@@ -352,7 +355,7 @@ def write(path, results):
     for count, row in sorted(fl.items()):
         target = TARGETS["fleet_10k"] if count == 10000 else None
         lines.append("| 3. `fleet` over %d reports (%.0f MB) | %s, peak RSS %s | %s | %s |" % (
-            count, row["mb"], fmt(row["wall"]), fmt(row["rss"], "MB", 0), "< %.0f s" % target if target else "",
+            count, row["mb"], fmt(row["wall"]), fmt(row["rss"], "MB", 0), "< %.0f s" % target if target else "none (context)",
             met(row["wall"]["median"] < target) if target else ""))
     for name, row in man.items():
         lines.append("| by hand vs vpce-doctor (%s) | sequential dig+curl+aws CLI loop %.1f s; vpce-doctor %s: "
@@ -360,7 +363,7 @@ def write(path, results):
                                                            met(row["ratio"] >= TARGETS["speedup"])))
     lines.append("| `vpce-doctor --version` | %s | <= 0.15 s | %s |" % (
         fmt(st["version"], digits=3), met(st["version"]["median"] <= TARGETS["version"])))
-    lines.append("| import of the check path | %s (bare `python -c pass`: %s) | | |" % (
+    lines.append("| import of the check path | %s (bare `python -c pass`: %s) | none (context) | |" % (
         fmt(st["check_imports"], digits=3), fmt(st["bare_python"], digits=3)))
     lines.append("| `check` imports textual or rich | %s | never | %s |" % (
         ", ".join(h["tui_modules"]) or "none (checked with `python -X importtime`)", met(not h["tui_modules"])))
@@ -377,7 +380,11 @@ def write(path, results):
               "drops queries (vpc-resolver-down); each probe waits its own `--timeout` side by side." % iso[
                   "nothing-at-all"]["services"],
               "- Archive: `%s --version` with PEX_ROOT in a fresh temporary directory (first) and reused (later), the "
-              "archive built by `make package` for x86_64 and aarch64." % os.path.relpath(PEX, ROOT),
+              "archive built by `make package` for x86_64 and aarch64 (packaging/build_archive.py: the first run unpacks "
+              "the check path and psutil, ~480 files; pex's runtime unpacked ~2,000 and built a virtualenv)." % (
+                  os.path.relpath(PEX, ROOT)),
+              "- Every process runs without PYTHONDONTWRITEBYTECODE (this machine's shells set it): a node keeps "
+              "bytecode, and with it set each run recompiled ~30 of the agent's modules (~50 ms of CPU).",
               "- Requests per run are counted in the lab's request log (every request that reaches simulated AWS). "
               "README, \"Fleet footprint\", turns them into request rates for 100, 1,000 and 10,000 nodes.",
               "- Fleet: reports shaped like the lab's (indent=2, as the agent writes them), a sixth failing sts in "

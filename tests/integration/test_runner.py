@@ -76,6 +76,46 @@ def test_healthy_run_is_ok_and_fast(healthy):
     assert report.duration_ms < probe_ms / 3
 
 
+def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(healthy, monkeypatch):
+    """The A lookups start once IMDS's first round names the region (runner._prefetch_dns), before the
+    VPC CIDRs arrive in its last round; the checks take those answers, classified again with the CIDRs,
+    and the ec2 API's connections are dialled as soon as the VPC resolver names its address."""
+    from vpce_doctor.checks import context
+
+    taken = []
+    original = context.DnsPrefetch.take
+
+    def take(self, hostname, server, rdtype, remaining):
+        lookup = original(self, hostname, server, rdtype, remaining)
+        taken.append(lookup)
+        return lookup
+
+    monkeypatch.setattr(context.DnsPrefetch, "take", take)
+    dialled = []
+    original_connection = context.DnsPrefetch.take_connection
+
+    def take_connection(self, *args):
+        conn = original_connection(self, *args)
+        dialled.append(conn)
+        return conn
+
+    monkeypatch.setattr(context.DnsPrefetch, "take_connection", take_connection)
+    settings = healthy.settings(timeout=1.0)
+    report = run(settings, credentials_provider=healthy.credentials_provider(settings))
+    assert report.status == "ok" and report.findings == []
+    early = [lookup for lookup in taken if lookup is not None]
+    assert {lookup.hostname for lookup in early} >= {s.hostname for s in report.services}
+    # asked before the CIDRs were known: nothing counted as inside the VPC yet
+    assert all(not a.in_vpc for lookup in early for a in lookup.addresses)
+    ec2 = next(s for s in report.services if s.id == "ec2")
+    vpc_a = [lookup for c in ec2.checks if c.check == "dns" for lookup in c.evidence
+             if lookup.rdtype == "A" and lookup.resolver_role == "vpc"]
+    assert vpc_a and vpc_a[0].addresses and all(a.in_vpc for a in vpc_a[0].addresses)
+    # the inventory and the route table read ec2 over connections dialled while IMDS answered
+    assert len(dialled) == 2 and any(conn is not None for conn in dialled)
+    assert report.node_checks["inventory"].available
+
+
 @pytest.mark.parametrize("mode,version,reachable", [("v2", "v2", True), ("v1", "v1", True), ("down", None, False)])
 def test_imds_versions(mode, version, reachable):
     facts = {"region": "eu-west-1", "availabilityZone": "eu-west-1b", "instanceId": "i-1", "accountId": "111122223333",

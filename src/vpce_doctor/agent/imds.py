@@ -5,7 +5,7 @@ import http.client
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..core.addresses import NetworkGuard, NetworkNotAllowed
@@ -178,9 +178,12 @@ def _lines(text: Optional[str]) -> List[str]:
     return [line.strip() for line in (text or "").split() if line.strip()]
 
 
-def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
+def discover(endpoint: str, timeout: float, guard: NetworkGuard,
+             on_identity: Optional[Callable[[Dict[str, str]], None]] = None) -> ImdsFacts:
     """Token, then two rounds of reads side by side: a round trip to IMDS costs the same
-    as a round trip to AWS, and discovery sits in front of every probe."""
+    as a round trip to AWS, and discovery sits in front of every probe. on_identity is handed the
+    identity document's fields as soon as the first round has them (the runner starts DNS then);
+    it must return at once, and what it raises is ignored."""
     client = ImdsClient(endpoint, timeout, guard)
     facts = ImdsFacts(endpoint=client.endpoint)
     try:
@@ -191,12 +194,13 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard) -> ImdsFacts:
         client.close()
         return facts
     try:
-        return _read(client, facts, timeout)
+        return _read(client, facts, timeout, on_identity)
     finally:
         client.close()
 
 
-def _read(client: ImdsClient, facts: ImdsFacts, timeout: float) -> ImdsFacts:
+def _read(client: ImdsClient, facts: ImdsFacts, timeout: float,
+          on_identity: Optional[Callable[[Dict[str, str]], None]] = None) -> ImdsFacts:
     from ..checks.context import run_parallel
 
     facts.reachable = True
@@ -212,6 +216,11 @@ def _read(client: ImdsClient, facts: ImdsFacts, timeout: float) -> ImdsFacts:
     mac = (mac or "").strip() if not isinstance(mac, BaseException) else ""
     roles = _lines(roles) if not isinstance(roles, BaseException) else []
     facts.iam_role = roles[0] if roles else None
+    if on_identity is not None and document:
+        try:
+            on_identity(parse_identity(document)[0])
+        except Exception:
+            pass  # a head start, never a reason for discovery to fail
     base = "/latest/meta-data/network/interfaces/macs/%s/" % mac
     second = run_parallel([
         (lambda: client.get(base + "vpc-id")) if mac else (lambda: None),

@@ -60,7 +60,8 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
     started = time.monotonic()
     deadline = started + settings.global_deadline
-    imds_facts = _imds_in_background(settings)
+    prefetch: List[Any] = []  # the DnsPrefetch started once IMDS's first round names the region
+    imds_facts = _imds_in_background(settings, lambda identity: _prefetch_dns_soon(settings, identity, prefetch))
     from ..checks.base import NODE, SERVICE
     from ..checks.context import CheckContext
     from .discovery import needed_by_running
@@ -84,6 +85,9 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     services = choose_services(settings, needed)
     ctx = CheckContext(settings, facts, partition_for_region(facts.region), services, needed, deadline, clock,
                        credentials_provider)
+    if prefetch:
+        prefetch[0].join(max(0.0, min(1.0, deadline - time.monotonic())))  # it only starts threads
+        ctx.prefetched = prefetch[1] if len(prefetch) > 1 else None
     if on_facts is not None:
         try:
             on_facts(facts, services, {s.id: (ctx.hostnames(s) or [""])[0] for s in services})
@@ -125,6 +129,8 @@ def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer:
     from ..checks import remediation, verdicts  # noqa: F401 - imported while the probes wait on the network
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
+    if ctx.prefetched is not None:
+        ctx.prefetched.close()  # a connection dialled ahead that the inventory did not take
     results = []
     for index, (check, service) in enumerate(jobs):
         result = slots[index]
@@ -159,7 +165,61 @@ def discover(settings: Settings, remaining: Callable[[], float]) -> NodeFacts:
     return discovery.discover(settings, remaining, imds_facts=getattr(_started_imds, "call", None))
 
 
-def _imds_in_background(settings: Settings) -> Callable[[], Any]:
+def _prefetch_dns_soon(settings: Settings, identity: Dict[str, str], box: List[Any]) -> None:
+    """Called in the IMDS thread between its rounds: hands the work to another thread at once, so
+    IMDS's last round is not delayed. box gets [thread] now and the DnsPrefetch once started."""
+    def start() -> None:
+        try:
+            started = _prefetch_dns(settings, identity)
+        except Exception:
+            return  # no head start: the checks ask themselves, as without it
+        if started is not None:
+            box.append(started)
+
+    thread = threading.Thread(target=start, daemon=True)
+    box.append(thread)
+    thread.start()
+
+
+def _prefetch_dns(settings: Settings, identity: Dict[str, str]) -> Any:
+    """A lookups of the chosen services' hostnames on the VPC resolver and the node's, with the
+    region and account id vetted as discovery vets them (a malformed one is never queried)."""
+    from types import SimpleNamespace
+
+    from ..checks.context import NODE, VPC, DnsPrefetch, make_ssl_context
+    from ..core import identifiers
+    from ..core.addresses import NetworkGuard, parse_addr
+    from . import resolvconf
+
+    vetted = SimpleNamespace(identity=dict(identity), vpc_id=None, subnet_id=None, local_ipv4=None, vpc_cidrs=[])
+    identifiers.vet_imds_facts(vetted)
+    region = settings.region or vetted.identity.get("region")
+    if not region:
+        return None
+    partition = partition_for_region(region)
+    account = settings.account_id or vetted.identity.get("accountId")
+    node = list(settings.resolvers) if settings.resolvers else resolvconf.node_resolvers(settings.resolv_conf)[0]
+    servers = [(VPC, parse_addr(settings.vpc_resolver, 53))] + [(NODE, parse_addr(r, 53)) for r in node]
+    hostnames = [h for s in choose_services(settings, {}) for h in s.hostnames(region, partition, account)]
+    prefetch = DnsPrefetch(settings.timeout, NetworkGuard(settings.allow_net))
+    if not settings.no_api and not settings.state_dir:  # timer mode may carry the inventory: no call this run
+        ec2 = next((s for s in load_catalogue() if s.id == "ec2"), None)
+        names = ec2.hostnames(region, partition, account) if ec2 is not None else []
+        if names:
+            prefetch.dial = (names[0], settings.https_port)
+            hostnames = hostnames + [names[0]]
+    prefetch.start(hostnames, servers)
+    try:
+        prefetch.ssl_context = make_ssl_context(settings)
+    except (OSError, ValueError):
+        pass  # a bad --ca-bundle: the TLS check builds its own and reports it
+    finally:
+        prefetch.ssl_ready.set()
+    return prefetch
+
+
+def _imds_in_background(settings: Settings, on_identity: Optional[Callable[[Dict[str, str]], None]] = None
+                        ) -> Callable[[], Any]:
     """IMDS discovery, started now in a daemon thread; the returned call waits for it (bounded:
     every IMDS read has --timeout, and there are three rounds) and returns or raises what it did."""
     from ..core.addresses import NetworkGuard
@@ -168,7 +228,8 @@ def _imds_in_background(settings: Settings) -> Callable[[], Any]:
 
     def fetch() -> None:
         try:
-            box.append(imds_mod.discover(settings.imds_endpoint, settings.timeout, NetworkGuard(settings.allow_net)))
+            box.append(imds_mod.discover(settings.imds_endpoint, settings.timeout, NetworkGuard(settings.allow_net),
+                                         on_identity))
         except BaseException as exc:  # handed to discovery, which reports it as IMDS unreachable
             box.append(exc)
 

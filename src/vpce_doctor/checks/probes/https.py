@@ -38,6 +38,32 @@ class _PinnedConnection(http.client.HTTPSConnection):
             raise
 
 
+PinnedConnection = _PinnedConnection  # dialled ahead by checks/context.DnsPrefetch for the inventory
+
+
+def failure(conn: _PinnedConnection, exc: BaseException) -> "HttpsFailed":
+    """How a connection dialled ahead failed, named by phase as a request's failure would be."""
+    return _failure(conn, exc, False)
+
+
+class FailedSession:
+    """A PinnedSession whose connection, dialled ahead, failed: its first request raises that failure
+    (dialling again would wait out a second --timeout); later ones go to the session as usual."""
+
+    def __init__(self, session: "PinnedSession", failed: "HttpsFailed"):
+        self.session, self.failed = session, failed
+
+    def request(self, method: str, path: str, headers: Dict[str, str],
+                body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
+        if self.failed is not None:
+            failed, self.failed = self.failed, None
+            raise failed
+        return self.session.request(method, path, headers, body)
+
+    def close(self) -> None:
+        self.session.close()
+
+
 class PinnedSession:
     """Sequential requests over one kept-alive connection (the inventory's calls follow one
     another; a second TCP and TLS handshake would only add round trips)."""

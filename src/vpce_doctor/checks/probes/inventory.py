@@ -145,8 +145,11 @@ class _Ec2:
 
     def __init__(self, ctx, hostname: str, address: str):
         self.ctx, self.hostname, self.address = ctx, hostname, address
-        self.session = https.PinnedSession(address, ctx.settings.https_port, hostname, ctx.ssl_context(),
-                                           ctx.step_timeout())
+        if hasattr(ctx, "pinned_session"):  # on the connection discovery dialled ahead, if any
+            self.session = ctx.pinned_session(address, hostname)
+        else:
+            self.session = https.PinnedSession(address, ctx.settings.https_port, hostname, ctx.ssl_context(),
+                                               ctx.step_timeout())
 
     def __call__(self, action: str, params: Dict[str, str]) -> bytes:
         ctx = self.ctx
