@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..core.text import printable, printable_data
-from .report_file import ReportFileError, normalize, read_report, schema_notice
+from .report_file import ReportFileError, read_report, schema_notice, summarize
 
 PROBLEM = ("warn", "critical", "unknown")
 
@@ -175,11 +175,11 @@ def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], D
         notice = schema_notice(raw)
         if notice:
             fleet.notes.append("%s: %s" % (path, notice))
-        report = normalize(raw)
+        report = summarize(raw)
         node = report["node"]
         services: Dict[str, Tuple[Optional[str], List[str]]] = {}
         for s in report["services"]:
-            services.setdefault(s["id"], (s["status"], [f["code"] for f in s["findings"]]))
+            services.setdefault(s["id"], (s["status"], s["findings"]))
         fleet.nodes.append({
             "file": path,
             "instance_id": node["instance_id"] or os.path.basename(path),
@@ -192,7 +192,7 @@ def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], D
             "node_findings": [f["code"] for f in report["findings"] if not f["service"]],
             "services": _shared(shared, services),
             # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
-            "remote": [s["id"] for s in report["services"] if _answered_remote(s)],
+            "remote": [s["id"] for s in report["services"] if _answered_remote(s["raw"])],
         })
     return fleet
 
@@ -211,7 +211,15 @@ def _answered_remote(service: Dict[str, Any]) -> bool:
 def _shown(fleet: Fleet) -> Fleet:
     """The fleet with every value printable: text and HTML show ids and paths from reports
     that anyone could have written (JSON output stays exact)."""
-    return Fleet(nodes=printable_data(fleet.nodes), skipped=[printable(s) for s in fleet.skipped],
+    shown: Dict[int, Any] = {}  # nodes share their services' outcomes (_shared): escape each once, keep sharing
+
+    def node(n: Dict[str, Any]) -> Dict[str, Any]:
+        services = n["services"]
+        if id(services) not in shown:
+            shown[id(services)] = printable_data(services)
+        return dict(printable_data({k: v for k, v in n.items() if k != "services"}), services=shown[id(services)])
+
+    return Fleet(nodes=[node(n) for n in fleet.nodes], skipped=[printable(s) for s in fleet.skipped],
                  notes=[printable(n) for n in fleet.notes])
 
 
