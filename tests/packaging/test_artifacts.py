@@ -52,6 +52,33 @@ def test_archive_runs_with_the_nodes_python(minor, tmp_path, dns_backend):
     assert done.returncode == 2
 
 
+def test_archive_never_imports_from_a_root_others_can_write(tmp_path):
+    """The /tmp fallback PEX_ROOT is predictable: code planted there by another user must not run
+    (as root). A world-writable root is passed over for a private directory of this run's own."""
+    import zipfile
+
+    archive = artifact("vpce-doctor.pex")
+    with zipfile.ZipFile(archive) as z:
+        digest = z.read("_archive_hash").decode("ascii").strip()
+    shared = tmp_path / "shared-root"
+    planted = shared / "vpce-doctor" / digest / "vpce_doctor"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "planted-code-ran"
+    (planted / "__init__.py").write_text("open(%r, 'w').write('ran')\n" % str(marker))
+    for directory in (shared, shared / "vpce-doctor", shared / "vpce-doctor" / digest):
+        os.chmod(str(directory), 0o777)
+    done = subprocess.run([pyenv_python(12), archive, "--version"], capture_output=True, text=True, timeout=120,
+                          env=clean_env(PEX_ROOT=str(shared), HOME=str(tmp_path)))
+    assert done.returncode == 0 and done.stdout.startswith("vpce-doctor "), done.stderr
+    assert not marker.exists(), "code from a world-writable PEX_ROOT was imported"
+    # the usual case still caches: a root only its owner can write is used, and reused
+    own = tmp_path / "own-root"
+    for _ in range(2):
+        subprocess.run([pyenv_python(12), archive, "--version"], check=True, capture_output=True, timeout=120,
+                       env=clean_env(PEX_ROOT=str(own), HOME=str(tmp_path)))
+    assert (own / "vpce-doctor" / digest).is_dir() and not os.stat(str(own)).st_mode & 0o022
+
+
 def test_rpm_and_deb_contents():
     deb = subprocess.run(["dpkg-deb", "-c", artifact("*.deb")], capture_output=True, text=True, check=True).stdout
     deb_paths = {line.split()[-1].lstrip(".").rstrip("/") for line in deb.splitlines()}
