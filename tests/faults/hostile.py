@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional
 import dns.flags
 import dns.message
 import dns.name
+import dns.rdatatype
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
@@ -71,6 +72,7 @@ class HostileDns(_Threads):
         self.ip, self.mode, self.answer_ip, self.late = ip, mode, answer_ip, late
         self.port = 0
         self.queries = 0
+        self.asked = []  # (name, type) of every query that parsed
 
     @property
     def addr(self) -> str:
@@ -103,6 +105,7 @@ class HostileDns(_Threads):
         response = dns.message.make_response(query)
         question = query.question[0]
         qname, qtype = question.name, question.rdtype
+        self.asked.append((qname.to_text().rstrip(".").lower(), dns.rdatatype.to_text(qtype)))
         if mode in ("truncated_tcp_refused", "truncated_tcp_silent"):
             response.flags |= dns.flags.TC
             return response.to_wire()
