@@ -16,7 +16,6 @@ from typing import Callable, Dict, List, Optional
 import dns.flags
 import dns.message
 import dns.name
-import dns.rdatatype
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
