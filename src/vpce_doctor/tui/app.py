@@ -88,9 +88,17 @@ class VpceDoctorApp(App):
         self.call_from_thread(self.refresh_view)
 
     def refresh_view(self) -> None:
-        self.query_one(SummaryBar).show(self.state)
-        self.query_one(ServicesTable).show(self.state, self.problems_only)
-        self.query_one(NodePanel).show(self.state)
+        from textual.css.query import NoMatches
+
+        try:
+            summary, table, panel = self.query_one(SummaryBar), self.query_one(ServicesTable), self.query_one(NodePanel)
+        except NoMatches:
+            # The 0.25 s timer can fire while the app is closing and its widgets are already gone
+            # (seen on a loaded machine): nothing to draw then, and never a traceback.
+            return
+        summary.show(self.state)
+        table.show(self.state, self.problems_only)
+        panel.show(self.state)
 
     # --- actions ---------------------------------------------------------------------
     def action_rerun(self) -> None:
