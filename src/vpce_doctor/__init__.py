@@ -1,11 +1,8 @@
 """vpce-doctor: diagnose VPC endpoints and DNS from an EKS node in an isolated subnet."""
 from __future__ import annotations
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    __version__ = version("vpce-doctor")
-except PackageNotFoundError:  # a source checkout without metadata
-    __version__ = "0.0.0+unknown"
+# Written here, not read from the package metadata: importlib.metadata costs ~30 ms of imports on
+# every run. tests/unit/test_version.py holds it equal to pyproject.toml's and the installed one.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

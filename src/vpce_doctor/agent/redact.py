@@ -5,7 +5,7 @@ patterns catch the rest (access key ids, SigV4 signatures, presigned URL parts, 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List
+from typing import Any, Dict, Iterable, List
 
 MASK = "***"
 _PATTERNS = [
@@ -17,6 +17,8 @@ _PATTERNS = [
     # userinfo in a URL (a proxy's http://user:password@host:3128): the whole userinfo goes
     re.compile(r"(\b[a-z][a-z0-9+.\-]*://)[^/\s\"'<>]+(?=@)", re.I),
 ]
+# what the memo keeps: bounded, so a hostile answer full of distinct or huge strings cannot grow it
+_MEMO_MAX, _MEMO_LONGEST = 20000, 512
 PREFIX_MIN = 8  # the shortest piece of a known secret, left at a cut, that is still masked
 
 
@@ -24,6 +26,8 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()):
         # longest first so a token containing a key id is masked whole
         self.secrets: List[str] = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+        # a report repeats its strings (hostnames, states, resolver addresses): each is masked once
+        self._done: Dict[str, str] = {}
 
     @classmethod
     def for_credentials(cls, *credentials: Any) -> "Redactor":
@@ -32,6 +36,14 @@ class Redactor:
                     for name in ("access_key", "secret_key", "token")])
 
     def text(self, value: str) -> str:
+        done = self._done.get(value)
+        if done is None:
+            done = self._mask(value)
+            if len(value) <= _MEMO_LONGEST and len(self._done) < _MEMO_MAX:
+                self._done[value] = done
+        return done
+
+    def _mask(self, value: str) -> str:
         for secret in self.secrets:
             value = value.replace(secret, MASK)
         for secret in self.secrets:
@@ -61,7 +73,12 @@ def _mask_cut_prefix(value: str, secret: str) -> str:
         return value
     body = value.rstrip(".…")
     tail = value[len(body):]
-    for size in range(min(len(secret) - 1, len(body)), PREFIX_MIN - 1, -1):
-        if body.endswith(secret[:size]):
-            return body[:-size] + MASK + tail
+    # A prefix of at least PREFIX_MIN characters that ends the body starts with secret[:PREFIX_MIN]:
+    # only where that occurs near the end can one begin, and the leftmost such place is the longest.
+    head = secret[:PREFIX_MIN]
+    start = body.find(head, max(0, len(body) - (len(secret) - 1)))
+    while start != -1:
+        if secret.startswith(body[start:]):
+            return body[:start] + MASK + tail
+        start = body.find(head, start + 1)
     return value

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 from typing import Any, Dict, List, Optional, Protocol
 
 from .catalogue import ServiceSpec
@@ -61,14 +60,9 @@ def _load(name: str, target: str) -> Check:
 
 
 def _entry_points() -> Dict[str, str]:
-    from importlib import metadata
+    from .entry_points import group  # what importlib.metadata would say, without its imports
 
-    eps = metadata.entry_points()
-    if sys.version_info >= (3, 10):
-        group = eps.select(group=ENTRY_POINT_GROUP)
-    else:
-        group = eps.get(ENTRY_POINT_GROUP, [])
-    return {ep.name: ep.value for ep in group}
+    return group(ENTRY_POINT_GROUP)
 
 
 def load_checks(entry_points: Optional[Dict[str, str]] = None) -> List[Check]:

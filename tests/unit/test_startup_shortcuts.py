@@ -1,0 +1,110 @@
+"""What start-up reads without importlib.metadata (the version, outside checks' entry points) and
+the redactor's fast cut-prefix search: each held equal to the slow, obvious way it replaced."""
+import os
+import random
+import re
+import sys
+import zipfile
+from importlib import metadata
+
+import pytest
+
+import vpce_doctor
+from vpce_doctor.agent import redact
+from vpce_doctor.checks import base, entry_points
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_version_is_pyprojects_and_the_installed_ones():
+    with open(os.path.join(ROOT, "pyproject.toml")) as handle:
+        declared = re.search(r'^version = "([^"]+)"', handle.read(), re.M).group(1)
+    assert vpce_doctor.__version__ == declared == metadata.version("vpce-doctor")
+
+
+def _importlib_group(group, path):
+    """importlib.metadata's answer over path, keeping the first distribution of a name as
+    entry_points() does since 3.10 (3.9's keeps every copy); for a name registered twice, the first."""
+    found, dists = {}, set()
+    for dist in metadata.distributions(path=list(path)):
+        name = re.sub(r"[-_.]+", "_", dist.metadata["Name"]).lower()
+        if name in dists:
+            continue
+        dists.add(name)
+        for ep in dist.entry_points:
+            if ep.group == group:
+                found.setdefault(ep.name, ep.value)
+    return found
+
+
+def test_entry_points_on_this_interpreters_path_match_importlib_metadata():
+    for group in (base.ENTRY_POINT_GROUP, "console_scripts", "pytest11"):
+        assert entry_points.group(group) == _importlib_group(group, sys.path), group
+    assert entry_points.group(base.ENTRY_POINT_GROUP)["dns"] == base.BUILTIN["dns"]
+
+
+def _dist(directory, folder, text):
+    os.makedirs(os.path.join(directory, folder))
+    with open(os.path.join(directory, folder, "entry_points.txt"), "w") as handle:
+        handle.write(text)
+    with open(os.path.join(directory, folder, "METADATA"), "w") as handle:
+        handle.write("Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n" % folder.split("-")[0])
+
+
+def test_entry_points_from_directories_eggs_and_zips(tmp_path):
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    _dist(first, "acme_checks-1.0.dist-info",
+          "# a comment\n[console_scripts]\nx = y:z\n\n[vpce_doctor.checks]\nntp = acme.ntp:NtpCheck\n"
+          "proxy2 = acme.proxy : Check\n")
+    _dist(first, "Other.Dist-2.egg-info", "[vpce_doctor.checks]\nmtu=other.mtu:MtuCheck\n")
+    _dist(second, "Acme.Checks-0.9.dist-info", "[vpce_doctor.checks]\nntp = old.ntp:Shadowed\nextra = old:Extra\n")
+    _dist(second, "nothing-1.0.dist-info", "[vpce_doctor.checks_other]\nntp = no:No\n")
+    os.makedirs(os.path.join(second, "notmeta-1.0"))
+    archive = str(tmp_path / "bundle.zip")
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("zipped-3.0.dist-info/entry_points.txt", "[vpce_doctor.checks]\nzcheck = zipped:Check\n")
+        z.writestr("zipped-3.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 3.0\n")
+        z.writestr("deeper/inner-1.0.dist-info/entry_points.txt", "[vpce_doctor.checks]\nno = nested:No\n")
+    path = [first, second, archive, str(tmp_path / "missing"), str(tmp_path / "first" / "Other.Dist-2.egg-info"
+                                                                      / "entry_points.txt")]
+    got = entry_points.group(base.ENTRY_POINT_GROUP, path)
+    assert got == {"ntp": "acme.ntp:NtpCheck", "proxy2": "acme.proxy : Check", "mtu": "other.mtu:MtuCheck",
+                   "zcheck": "zipped:Check"}
+    assert got == _importlib_group(base.ENTRY_POINT_GROUP, path)
+    # a line importlib.metadata would raise on is skipped, not a crash of every run
+    _dist(str(tmp_path / "third"), "odd-1.0.dist-info", "[vpce_doctor.checks]\n ; note\nno equals sign\nok = odd:Ok\n")
+    assert entry_points.group(base.ENTRY_POINT_GROUP, [str(tmp_path / "third")]) == {"ok": "odd:Ok"}
+
+
+def _cut_prefix_by_every_size(value, secret):
+    """The obvious search the fast one replaced: every prefix length, longest first."""
+    if len(secret) <= redact.PREFIX_MIN:
+        return value
+    body = value.rstrip(".…")
+    tail = value[len(body):]
+    for size in range(min(len(secret) - 1, len(body)), redact.PREFIX_MIN - 1, -1):
+        if body.endswith(secret[:size]):
+            return body[:-size] + redact.MASK + tail
+    return value
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cut_prefix_search_agrees_with_trying_every_size(seed):
+    rnd = random.Random(seed)
+    for _ in range(20000):
+        # two letters make near-misses and repeated heads common
+        secret = "".join(rnd.choice("ab") for _ in range(rnd.randint(5, 30)))
+        value = ("".join(rnd.choice("ab.") for _ in range(rnd.randint(0, 20))) + secret[:rnd.randint(0, len(secret))]
+                 + rnd.choice(["", ".", "...", "…", "a"]))
+        assert redact._mask_cut_prefix(value, secret) == _cut_prefix_by_every_size(value, secret), (value, secret)
+
+
+def test_redactor_memo_is_bounded_and_answers_the_same():
+    token = "IQoJb3JpZ2luX2VjEXAMPLETOKEN" * 4
+    redactor = redact.Redactor([token])
+    cut = "echoed " + token[:40] + "..."
+    assert redactor.text(cut) == redactor.text(cut) == "echoed ***..."
+    for i in range(redact._MEMO_MAX + 10):
+        redactor.text("s%d" % i)
+    assert len(redactor._done) == redact._MEMO_MAX
+    assert redactor.text("x" * 600 + token) == "x" * 600 + "***" and ("x" * 600 + token) not in redactor._done
