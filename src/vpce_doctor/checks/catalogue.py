@@ -125,7 +125,22 @@ def select_services(ids: Optional[Sequence[str]]) -> List[ServiceSpec]:
 
 @lru_cache(maxsize=1)
 def _partitions_data() -> List[Dict[str, Any]]:
-    import botocore.loaders  # deferred: only needed once a region is known
+    """botocore's partitions.json, read where botocore's loader would find it (~/.aws/models
+    first, then the package's data) without importing botocore.loaders: that import alone
+    costs ~100 ms (urllib3, botocore.compat), more than the rest of a healthy run's start-up."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("botocore")
+    places = [os.path.expanduser(os.path.join("~", ".aws", "models"))]
+    if spec is not None and spec.submodule_search_locations:
+        places += [os.path.join(p, "data") for p in spec.submodule_search_locations]
+    for place in places:
+        path = os.path.join(place, "partitions.json")
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                return json.loads(handle.read().decode("utf-8"))["partitions"]
+    import botocore.loaders  # another layout (compressed data, a zip): botocore's loader knows it
 
     return botocore.loaders.Loader().load_data("partitions")["partitions"]
 

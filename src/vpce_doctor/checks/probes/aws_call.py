@@ -1,8 +1,8 @@
 """One cheap read-only call to a service, sent to a chosen address with the right SNI.
 
-Signing is botocore's SigV4; the wire is probes/https.py pinned to the address the node's DNS
-gave, because the agent tests the endpoint path and must not resolve names through
-the system resolver or go through HTTPS_PROXY. Responses are reduced to status,
+Signing is SigV4 as botocore's SigV4Auth does it (probes/sigv4.py; a test holds the two equal);
+the wire is probes/https.py pinned to the address the node's DNS gave, because the agent tests
+the endpoint path and must not resolve names through the system resolver or go through HTTPS_PROXY. Responses are reduced to status,
 error code and message at once: a token or body never outlives this function.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from ...core.addresses import NetworkGuard, NetworkNotAllowed, format_addr
 from ..catalogue import READ_ONLY_OPERATION
-from . import https
+from . import https, sigv4
 from .aws_errors import (  # noqa: F401 - the outcome words are part of this module's interface
     CLOCK_SKEW, CONNECT_ERROR, ERROR, IAM_DENIED, INCONCLUSIVE, INVALID_CREDENTIALS, MESSAGE_LIMIT, NO_CREDENTIALS,
     POLICY_DENIED, SERVER_ERROR, SKIPPED, SUCCESS, THROTTLED, TIMEOUT, TLS_ERROR, UNEXPECTED, UNPARSEABLE, classify,
@@ -116,12 +116,8 @@ def exchange(
     if signing_name:
         if credentials is None:
             raise ExchangeFailed(NO_CREDENTIALS, None, "no AWS credentials to sign with")
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
-        request = AWSRequest(method=method, url="https://%s%s" % (netloc, path), data=body, headers=headers)
-        SigV4Auth(credentials, signing_name, region).add_auth(request)
-        headers = dict(request.headers.items())
+        headers = sigv4.sign(method, "https://%s%s" % (netloc, path), headers, body, credentials=credentials,
+                             service=signing_name, region=region)
     headers["Host"] = netloc
     try:
         if session is not None:
