@@ -111,9 +111,38 @@ def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(h
     vpc_a = [lookup for c in ec2.checks if c.check == "dns" for lookup in c.evidence
              if lookup.rdtype == "A" and lookup.resolver_role == "vpc"]
     assert vpc_a and vpc_a[0].addresses and all(a.in_vpc for a in vpc_a[0].addresses)
-    # the inventory and the route table read ec2 over connections dialled while IMDS answered
-    assert len(dialled) == 2 and any(conn is not None for conn in dialled)
+    # the inventory's two reads and the route table's go to ec2 over connections dialled while IMDS answered
+    assert len(dialled) == 3 and all(conn is not None for conn in dialled)
     assert report.node_checks["inventory"].available
+
+
+@pytest.mark.parametrize("filtered", ["misses-some", "denied"])
+def test_endpoint_enis_the_filtered_read_missed_are_read_by_id(healthy, monkeypatch, filtered):
+    """The VPC's endpoint ENIs are read with an interface-type filter beside DescribeVpcEndpoints;
+    ENIs it did not return (an EC2 that ignores the filter, a partial answer) or a failed filtered
+    read leave the inventory whole: those are read by id afterwards."""
+    from vpce_doctor.checks.probes import aws_call, inventory
+
+    original = inventory._vpc_endpoint_enis
+    calls = []
+
+    def filtered_read(ec2, vpc_id):
+        calls.append(vpc_id)
+        if filtered == "denied":
+            raise aws_call.ExchangeFailed(aws_call.IAM_DENIED, None, "DescribeNetworkInterfaces UnauthorizedOperation")
+        enis = original(ec2, vpc_id)
+        return dict(list(enis.items())[: len(enis) // 2])
+
+    monkeypatch.setattr(inventory, "_vpc_endpoint_enis", filtered_read)
+    before = len(healthy.aws.requests)
+    settings = healthy.settings(timeout=1.0)
+    report = run(settings, credentials_provider=healthy.credentials_provider(settings))
+    sent = [action for _, action in healthy.aws.requests[before:]]
+    assert calls and report.status == "ok" and report.findings == []
+    found = report.node_checks["inventory"]
+    assert found.available and all(len(e.enis) == 2 and all(eni.address and eni.availability_zone for eni in e.enis)
+                                   for e in found.endpoints if e.type == "Interface")
+    assert sent.count("DescribeNetworkInterfaces") == (1 if filtered == "denied" else 2)
 
 
 @pytest.mark.parametrize("mode,version,reachable", [("v2", "v2", True), ("v1", "v1", True), ("down", None, False)])

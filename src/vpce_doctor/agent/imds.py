@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 from ..core.addresses import NetworkGuard, NetworkNotAllowed
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
-# every read after the token (4 + 5): enough even for an IMDS that closes each connection
-# (HTTP/1.0); one that keeps them alive reuses them and the rest idle until discovery ends
-PRECONNECT = 9
+# every read after the token (4, then 6 and a CIDR fallback): enough even for an IMDS that closes
+# each connection (HTTP/1.0); one that keeps them alive reuses them and the rest idle until the end
+PRECONNECT = 11
 
 
 @dataclass
@@ -61,23 +61,52 @@ class ImdsClient:
         self._closed = False
 
     def preconnect(self, count: int) -> None:
-        """Dial `count` connections in the background; a read takes one if it is ready."""
-        def dial() -> None:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            try:
-                conn.connect()
-            except OSError:
-                conn.close()
-                return
-            with self._lock:
-                if not self._closed:
-                    self._idle.append(conn)
-                    return
-            conn.close()  # discovery ended while this one was dialling
-
+        """Dial `count` connections in the background, side by side from one thread (non-blocking
+        connects, bounded by the timeout); a read takes one if it is ready."""
         self.guard.check(self.host)
-        for _ in range(count):
-            threading.Thread(target=dial, daemon=True).start()
+        threading.Thread(target=self._dial, args=(count,), daemon=True).start()
+
+    def _dial(self, count: int) -> None:
+        import errno
+        import selectors
+        import socket
+        import time
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        deadline = time.monotonic() + self.timeout
+        selector = selectors.DefaultSelector()
+        pending = []
+        try:
+            for _ in range(count):
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock.setblocking(False)
+                if sock.connect_ex((self.host, self.port)) not in (0, errno.EINPROGRESS):
+                    sock.close()
+                    continue
+                selector.register(sock, selectors.EVENT_WRITE)
+                pending.append(sock)
+            while pending and time.monotonic() < deadline:
+                for key, _ in selector.select(max(0.0, deadline - time.monotonic())):
+                    sock = key.fileobj
+                    selector.unregister(sock)
+                    pending.remove(sock)
+                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                        sock.close()  # refused or unreachable: the reads dial (and report) themselves
+                        continue
+                    sock.settimeout(self.timeout)
+                    conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                    conn.sock = sock
+                    with self._lock:
+                        if not self._closed:
+                            self._idle.append(conn)
+                            continue
+                    conn.close()  # discovery ended while this one was dialling
+        except OSError:
+            pass  # no head start: each read dials its own connection, as without one
+        finally:
+            for sock in pending:
+                sock.close()
+            selector.close()
 
     def _take(self) -> Tuple[http.client.HTTPConnection, bool]:
         with self._lock:

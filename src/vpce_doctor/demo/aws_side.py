@@ -95,6 +95,7 @@ class SimulatedAws:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is noise here
+        _teach_moto_interface_type()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self.moto_address = self.moto.get_host_and_port()
@@ -194,6 +195,7 @@ class SimulatedAws:
                 ip = "%s.%d.%d" % (eni_prefix, AZ_OCTET[letter], next_host[letter])
                 next_host[letter] += 1
                 eni = backend.enis[eni_id]
+                eni.interface_type = "vpc_endpoint"  # as EC2 types an interface endpoint's ENI
                 eni.private_ip_address = ip
                 eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": ip}]
                 addresses.append((ip, letter))
@@ -360,3 +362,21 @@ class SimulatedAws:
         self.server_cert = self.ca.issue_cert(*names)
         rogue = trustme.CA(organization_name="TLS inspection appliance", key_type=trustme.KeyType.ECDSA)
         self.rogue_cert = rogue.issue_cert(*names)
+
+
+def _teach_moto_interface_type() -> None:
+    """moto's DescribeNetworkInterfaces has no `interface-type` filter, real EC2 does (the inventory
+    reads the VPC's endpoint ENIs with it): answered from the ENI's own interface_type."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    if getattr(NetworkInterface, "_vpce_doctor_interface_type", False):
+        return
+    original = NetworkInterface.get_filter_value
+
+    def get_filter_value(self, filter_name, method_name=None):
+        if filter_name == "interface-type":
+            return self.interface_type
+        return original(self, filter_name, method_name)
+
+    NetworkInterface.get_filter_value = get_filter_value
+    NetworkInterface._vpce_doctor_interface_type = True
