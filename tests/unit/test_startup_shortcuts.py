@@ -108,3 +108,74 @@ def test_redactor_memo_is_bounded_and_answers_the_same():
         redactor.text("s%d" % i)
     assert len(redactor._done) == redact._MEMO_MAX
     assert redactor.text("x" * 600 + token) == "x" * 600 + "***" and ("x" * 600 + token) not in redactor._done
+
+
+def test_partitions_read_directly_are_botocores():
+    import botocore.loaders
+
+    from vpce_doctor.checks import catalogue
+
+    assert catalogue._partitions_data() == botocore.loaders.Loader().load_data("partitions")["partitions"]
+
+
+def _ctx(instance):
+    from types import SimpleNamespace
+
+    from vpce_doctor.core.addresses import NetworkGuard
+
+    return SimpleNamespace(facts=SimpleNamespace(instance_credentials=instance), guard=NetworkGuard(()),
+                           step_timeout=lambda: 1.0)
+
+
+def test_credential_chain_skipped_only_when_it_would_find_nothing(monkeypatch, tmp_path):
+    from vpce_doctor.agent.imds import RoleCredentials
+    from vpce_doctor.checks.context import CHAIN_ENVIRONMENT, botocore_credentials
+
+    instance = RoleCredentials("ASIAINSTANCEROLE0001", "instance-secret-0123456789", "instance-token-0123456789")
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    empty = tmp_path / "empty"
+    empty.write_text("  \n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing"))
+    assert botocore_credentials(_ctx(instance)) is instance  # nothing anywhere: the instance role
+    keys = tmp_path / "credentials"
+    keys.write_text("[default]\naws_access_key_id = AKIAFROMTHEFILE00001\naws_secret_access_key = file-secret-0123\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(keys))
+    assert botocore_credentials(_ctx(instance)).access_key == "AKIAFROMTHEFILE00001"  # the file, read by botocore
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret-0123456789")
+    assert botocore_credentials(_ctx(instance)).access_key == "AKIAFROMENVIRONMENT1"
+    assert {"AWS_ACCESS_KEY_ID", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} <= set(CHAIN_ENVIRONMENT)
+
+
+def test_a_node_without_credential_sources_never_imports_botocore(tmp_path):
+    import subprocess
+
+    code = ("import sys\n"
+            "from tests.unit.test_startup_shortcuts import _ctx\n"
+            "from vpce_doctor.checks.context import botocore_credentials\n"
+            "from vpce_doctor.checks.catalogue import partition_for_region\n"
+            "from vpce_doctor.checks.probes import sigv4\n"
+            "assert botocore_credentials(_ctx('role')) == 'role'\n"
+            "assert partition_for_region('eu-west-1').dns_suffix == 'amazonaws.com'\n"
+            "sys.stdout.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'urllib3'))))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=str(tmp_path / "none"), HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert done.returncode == 0 and done.stdout == "[]", done.stderr[-2000:]
+
+
+def test_one_shot_commands_run_without_the_cycle_collector_and_give_it_back(monkeypatch):
+    import gc
+
+    from vpce_doctor.agent import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "cmd_services", lambda args: seen.append(("services", gc.isenabled())) or 0)
+    monkeypatch.setattr(cli, "cmd_view", lambda args: seen.append(("view", gc.isenabled())) or 0)
+    assert gc.isenabled()
+    assert cli.main(["services"]) == 0 and gc.isenabled()
+    assert cli.main(["view", "report.json"]) == 0 and gc.isenabled()
+    assert seen == [("services", False), ("view", True)]
