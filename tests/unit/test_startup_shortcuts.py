@@ -179,3 +179,22 @@ def test_one_shot_commands_run_without_the_cycle_collector_and_give_it_back(monk
     assert cli.main(["services"]) == 0 and gc.isenabled()
     assert cli.main(["view", "report.json"]) == 0 and gc.isenabled()
     assert seen == [("services", False), ("view", True)]
+
+
+def test_package_data_is_read_from_a_directory_and_from_a_zip(tmp_path, monkeypatch):
+    from vpce_doctor.core.files import package_text
+
+    assert '"services"' in package_text("vpce_doctor.checks.catalogue", "catalogue.json")
+    archive = str(tmp_path / "bundle.zip")
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("zipped_pkg/__init__.py", "")
+        z.writestr("zipped_pkg/mod.py", "X = 1\n")
+        z.writestr("zipped_pkg/data.json", '{"from": "the zip"}')
+    monkeypatch.syspath_prepend(archive)
+    import zipped_pkg.mod  # noqa: F401 - imported by zipimport
+
+    try:
+        assert package_text("zipped_pkg.mod", "data.json") == '{"from": "the zip"}'
+    finally:
+        for name in ("zipped_pkg.mod", "zipped_pkg"):
+            sys.modules.pop(name, None)

@@ -152,7 +152,6 @@ def _npd_failed(args: argparse.Namespace, reason: str) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .runner import run
     from ..checks.catalogue import service_ids
     from ..core.settings import SettingsError, resolve_settings
 
@@ -161,7 +160,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _npd_failed(args, "--output does not apply to --format npd (the line goes to stdout)")
     try:
         settings = resolve_settings(_flags(args), known_services=service_ids())
-        report = run(settings)
+        # IMDS first: at real latency its round trips then cover the imports of the check path
+        from .imds import Background
+
+        imds_started = Background.start(settings)
+        from .runner import run
+
+        report = run(settings, imds_started=imds_started)
     except SettingsError as exc:
         return _npd_failed(args, str(exc)) if npd_mode else _fail(str(exc))
     data = report.to_dict()

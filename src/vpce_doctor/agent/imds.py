@@ -5,7 +5,7 @@ import http.client
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..core.addresses import NetworkGuard, NetworkNotAllowed
@@ -283,3 +283,58 @@ def _read(client: ImdsClient, facts: ImdsFacts, timeout: float,
         facts.error = "IMDS answered the token call but a later read failed: %s: %s" % (
             type(errors[0]).__name__, errors[0])
     return facts
+
+
+class Background:
+    """IMDS discovery in a daemon thread, started as soon as the settings are known: `check` starts
+    it before importing the rest of the check path, so at real latency IMDS's round trips cover that
+    import time instead of following it. Every read has the timeout, and there are three rounds."""
+
+    def __init__(self, endpoint: str, timeout: float, guard: NetworkGuard):
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._identity: Optional[Dict[str, str]] = None
+        self._listeners: List[Callable[[Dict[str, str]], None]] = []
+        self._box: List[Any] = []
+        self._thread = threading.Thread(target=self._fetch, args=(endpoint, timeout, guard), daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start(cls, settings: Any) -> "Background":
+        """For a core.settings.Settings: its IMDS endpoint, timeout and --allow-net."""
+        return cls(settings.imds_endpoint, settings.timeout, NetworkGuard(settings.allow_net))
+
+    def _fetch(self, endpoint: str, timeout: float, guard: NetworkGuard) -> None:
+        try:
+            self._box.append(discover(endpoint, timeout, guard, self._identity_known))
+        except BaseException as exc:  # handed to discovery, which reports it as IMDS unreachable
+            self._box.append(exc)
+
+    def _identity_known(self, identity: Dict[str, str]) -> None:
+        with self._lock:
+            self._identity, listeners = identity, list(self._listeners)
+        for listener in listeners:
+            listener(identity)
+
+    def on_identity(self, listener: Callable[[Dict[str, str]], None]) -> None:
+        """listener(identity document fields) once the first round has them: now, if it already has.
+        It must return at once; what it raises is ignored (a head start, never a reason to fail)."""
+        with self._lock:
+            identity = self._identity
+            if identity is None:
+                self._listeners.append(listener)
+        if identity is not None:
+            try:
+                listener(identity)
+            except Exception:
+                pass
+
+    def result(self) -> "ImdsFacts":
+        """Waits for the read (bounded) and returns or raises what it did."""
+        limit = self.timeout * 3 + 1.0
+        self._thread.join(limit)
+        if not self._box:
+            raise TimeoutError("IMDS discovery did not finish within %.1fs" % limit)
+        if isinstance(self._box[0], BaseException):
+            raise self._box[0]
+        return self._box[0]

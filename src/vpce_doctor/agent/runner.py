@@ -56,12 +56,17 @@ def _notify(observer: Optional[Observer], result: CheckResult) -> None:
 
 def run(settings: Settings, *, clock: Callable[[], float] = time.time, observer: Optional[Observer] = None,
         checks: Optional[Sequence[Any]] = None, credentials_provider=None,
-        on_facts: Optional[Callable[[NodeFacts, List[ServiceSpec], Dict[str, str]], None]] = None) -> Report:
-    """Raises SettingsError when the run cannot happen at all (no region, bad input)."""
+        on_facts: Optional[Callable[[NodeFacts, List[ServiceSpec], Dict[str, str]], None]] = None,
+        imds_started: Optional["imds_mod.Background"] = None) -> Report:
+    """Raises SettingsError when the run cannot happen at all (no region, bad input).
+    imds_started: imds.Background.start(settings), called earlier by the caller (check does, before
+    importing this module and the rest of the check path)."""
     started = time.monotonic()
     deadline = started + settings.global_deadline
     prefetch: List[Any] = []  # the DnsPrefetch started once IMDS's first round names the region
-    imds_facts = _imds_in_background(settings, lambda identity: _prefetch_dns_soon(settings, identity, prefetch))
+    background = imds_started or imds_mod.Background.start(settings)
+    background.on_identity(lambda identity: _prefetch_dns_soon(settings, identity, prefetch))
+    imds_facts = background.result
     from ..checks.base import NODE, SERVICE
     from ..checks.context import CheckContext
     from .discovery import needed_by_running
@@ -216,35 +221,6 @@ def _prefetch_dns(settings: Settings, identity: Dict[str, str]) -> Any:
     finally:
         prefetch.ssl_ready.set()
     return prefetch
-
-
-def _imds_in_background(settings: Settings, on_identity: Optional[Callable[[Dict[str, str]], None]] = None
-                        ) -> Callable[[], Any]:
-    """IMDS discovery, started now in a daemon thread; the returned call waits for it (bounded:
-    every IMDS read has --timeout, and there are three rounds) and returns or raises what it did."""
-    from ..core.addresses import NetworkGuard
-
-    box: List[Any] = []
-
-    def fetch() -> None:
-        try:
-            box.append(imds_mod.discover(settings.imds_endpoint, settings.timeout, NetworkGuard(settings.allow_net),
-                                         on_identity))
-        except BaseException as exc:  # handed to discovery, which reports it as IMDS unreachable
-            box.append(exc)
-
-    thread = threading.Thread(target=fetch, daemon=True)
-    thread.start()
-
-    def result() -> Any:
-        thread.join(settings.timeout * 3 + 1.0)
-        if not box:
-            raise TimeoutError("IMDS discovery did not finish within %.1fs" % (settings.timeout * 3 + 1.0))
-        if isinstance(box[0], BaseException):
-            raise box[0]
-        return box[0]
-
-    return result
 
 
 def _load_checks_or_error():

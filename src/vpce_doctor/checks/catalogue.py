@@ -9,9 +9,10 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import quote
+
+from ..core.files import package_text
 
 READ_ONLY_OPERATION = re.compile(r"^(Describe|Get|List)[A-Z]")
 
@@ -80,7 +81,7 @@ def _fill(value: Any, facts: Dict[str, str]) -> Any:
 
 @lru_cache(maxsize=1)
 def _catalogue_data() -> Dict[str, Any]:
-    text = resources.files("vpce_doctor.checks").joinpath("catalogue.json").read_text("utf-8")
+    text = package_text(__name__, "catalogue.json")
     return json.loads(text)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Dict, List, Optional, Sequence
 
+from ..core.files import package_text
 from .reach import reach
 
 MAX_PROBED = 8  # names probed per run, whatever the processes hold
@@ -19,7 +19,7 @@ MAX_PROBED = 8  # names probed per run, whatever the processes hold
 
 @lru_cache(maxsize=1)
 def load_apis() -> List[Dict[str, Any]]:
-    text = resources.files("vpce_doctor.checks").joinpath("no_privatelink.json").read_text("utf-8")
+    text = package_text(__name__, "no_privatelink.json")
     return json.loads(text)["apis"]
 
 
