@@ -349,7 +349,7 @@ def write(path, results):
         lines.append("| 2. archive on python%s: later runs | %s | none (context) | |" % (row["python"], fmt(row["later"])))
     fp = h["footprint"]
     lines.append("| 3. requests reaching AWS per run (%d services) | plain run %d (one signed call per service + "
-                 "2 inventory reads); timer mode: first run %d, next run within `--api-interval` %d | signed calls and "
+                 "the inventory's reads); timer mode: first run %d, next run within `--api-interval` %d | signed calls and "
                  "inventory at most hourly per node | %s |" % (
                      h["services"], fp["plain"], fp["full"], fp["carried"], met(fp["carried"] == 0)))
     for count, row in sorted(fl.items()):
@@ -373,9 +373,12 @@ def write(path, results):
               "and identity (2), one DNS round (1), TCP + TLS (%d: the lab's nginx negotiates %s), one HTTP exchange "
               "(1) = %d RTT. The delay was added with %s, on the node-VPC link both ways, IMDS included." % (
                   lat["chain"] - 4, lat["tls_version"], lat["chain"], lat["method"]),
-              "- What stands between the run and the floor: the inventory's second call (DescribeNetworkInterfaces "
-              "needs DescribeVpcEndpoints' ENI ids: +1 RTT), IMDS's third round (subnet, CIDRs, role credentials: "
-              "+1 RTT) and the moto-backed simulator's CPU per signed call, which grows with load.",
+              "- What stands between the run and the floor (read from a traced run at 100 ms): the TCP connect to "
+              "IMDS (+1 RTT; `check` starts it before its imports, so it overlaps them); the simulator answering the "
+              "burst of signed calls and inventory reads that arrive together (moto behind nginx: ~0.15-0.2 s of its "
+              "CPU, which at no latency overlaps the agent's own work); and DescribeVpcEndpoints' 18 KB answer, "
+              "larger than nginx's restart window after the connection sat idle waiting on moto (+1 RTT, Linux's "
+              "slow start after idle).",
               "- Everything blackholed: %d services, DNS answers public addresses (nothing-at-all) or the VPC resolver "
               "drops queries (vpc-resolver-down); each probe waits its own `--timeout` side by side." % iso[
                   "nothing-at-all"]["services"],
