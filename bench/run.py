@@ -309,6 +309,19 @@ def machine():
                                                         platform.release())
 
 
+def revision():
+    """The commit measured, and whether the tree had changes on top of it."""
+    def git(*args):
+        done = subprocess.run(["git", "-C", ROOT] + list(args), capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "outside a git checkout"
+    return "commit %s (%s)" % (commit, "with local changes" if git("status", "--porcelain", "--untracked-files=no")
+                                else "clean tree")
+
+
 def met(ok):
     return "met" if ok else "**missed**"
 
@@ -317,11 +330,11 @@ def write(path, results):
     h, iso, man, st, lat, pex, fl = (results[k] for k in ("healthy", "isolated", "manual", "startup", "latency",
                                                           "archive", "fleet"))
     lines = ["# vpce-doctor benchmarks", "",
-             "Measured %s on %s, against the lab (network namespaces; unbound, dnsmasq, nginx, moto), by "
+             "Measured %s on %s, at %s, against the lab (network namespaces; unbound, dnsmasq, nginx, moto), by "
              "`make bench`. Wall times are of the whole `vpce-doctor check --format json` process in the node "
              "namespace, start-up included. Medians with min/max. The machine is shared (other jobs were running "
              "on its cores during this run): the spread is the noise." %
-             (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine()), "",
+             (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), revision()), "",
              "| figure | measured | target | |", "|---|---|---|---|"]
     lines.append("| 1. healthy, %d services: wall | %s | <= %.1f s | %s |" % (
         h["services"], fmt(h["wall"]), TARGETS["healthy_wall"], met(h["wall"]["median"] <= TARGETS["healthy_wall"])))
