@@ -9,7 +9,7 @@ from vpce_doctor.core.model import EXIT_CODES
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import probe_timeout, run_cli
 
 READ_ONLY = re.compile(r"^(Describe|Get|List)[A-Z]|^GET |^POST /Get[A-Z]")
 SEEN_REQUESTS = []
@@ -20,7 +20,7 @@ SEEN_REQUESTS = []
 def test_scenario_findings_status_and_exit_code(name, dns_backend, report_validator):
     scenario = SCENARIOS[name]
     with World(scenario, dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=1.0)])
+        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=probe_timeout(scenario))])
         secrets = world.secrets
         SEEN_REQUESTS.extend(world.requests)
     assert "Traceback" not in done.stderr
