@@ -188,13 +188,6 @@ def test_concurrent_runs_share_a_state_dir(node, tmp_path):
     assert not [p for p in os.listdir(str(state)) if p.startswith(".vpce-doctor-")]
 
 
-def _signals_as_on_a_terminal() -> None:
-    # A shell without job control (nohup, `make test &`, some CI runners) starts its children with
-    # SIGINT ignored, and Python then never installs its ^C handler: the run would rightly ignore it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("signum,returncode", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 3)],
                          ids=["SIGTERM", "SIGINT"])
 def test_signal_mid_run_ends_it_cleanly(signum, returncode, node, servers, tmp_path):
@@ -204,9 +197,15 @@ def test_signal_mid_run_ends_it_cleanly(signum, returncode, node, servers, tmp_p
     slow = servers(HostileDns("127.77.0.3", "silence"))  # keeps the run busy for its whole deadline
     node.vpc_dns, node.timeout, node.deadline = slow.addr, 5.0, 30.0
     state = tmp_path / "state"
-    proc = subprocess.Popen([sys.executable, "-m", "vpce_doctor", *node.args(), "--state-dir", str(state)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=ROOT,
-                            preexec_fn=_signals_as_on_a_terminal)
+    # A shell without job control (nohup, `make test &`, some CI runners) starts its children with
+    # SIGINT ignored, and Python then never installs its ^C handler: the run would rightly ignore it.
+    # A handler (unlike SIG_IGN) is reset to the default by exec, so the run starts as on a terminal.
+    handler_was = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "vpce_doctor", *node.args(), "--state-dir", str(state)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=ROOT)
+    finally:
+        signal.signal(signal.SIGINT, handler_was)
     try:
         waited = time.monotonic()
         while slow.queries == 0 and time.monotonic() - waited < 30:

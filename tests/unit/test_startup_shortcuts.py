@@ -23,8 +23,9 @@ def test_version_is_pyprojects_and_the_installed_ones():
 
 
 def _importlib_group(group, path):
-    """importlib.metadata's answer over path, keeping the first distribution of a name as
-    entry_points() does since 3.10 (3.9's keeps every copy); for a name registered twice, the first."""
+    """importlib.metadata's answer over path as the loader used to read it, {ep.name: ep.value}:
+    the first distribution of a name, as entry_points() keeps since 3.10 (3.9's keeps every copy);
+    a check name registered twice, the later registration."""
     found, dists = {}, set()
     for dist in metadata.distributions(path=list(path)):
         name = re.sub(r"[-_.]+", "_", dist.metadata["Name"]).lower()
@@ -33,7 +34,9 @@ def _importlib_group(group, path):
         dists.add(name)
         for ep in dist.entry_points:
             if ep.group == group:
-                found.setdefault(ep.name, ep.value)
+                found[ep.name] = ep.value
+    if sys.version_info >= (3, 10) and path is sys.path:
+        assert found == {ep.name: ep.value for ep in metadata.entry_points(group=group)}
     return found
 
 
@@ -65,11 +68,21 @@ def test_entry_points_from_directories_eggs_and_zips(tmp_path):
         z.writestr("zipped-3.0.dist-info/entry_points.txt", "[vpce_doctor.checks]\nzcheck = zipped:Check\n")
         z.writestr("zipped-3.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 3.0\n")
         z.writestr("deeper/inner-1.0.dist-info/entry_points.txt", "[vpce_doctor.checks]\nno = nested:No\n")
+    # legacy eggs on sys.path: a directory and a zip, each with EGG-INFO/
+    egg_dir = str(tmp_path / "legacy-1.0-py3.9.egg")
+    _dist(egg_dir, "EGG-INFO", "[vpce_doctor.checks]\negg = legacy:Check\n")
+    os.rename(os.path.join(egg_dir, "EGG-INFO", "METADATA"), os.path.join(egg_dir, "EGG-INFO", "PKG-INFO"))
+    with open(os.path.join(egg_dir, "EGG-INFO", "PKG-INFO"), "w") as handle:
+        handle.write("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")
+    egg_zip = str(tmp_path / "zegg-2.0-py3.9.egg")
+    with zipfile.ZipFile(egg_zip, "w") as z:
+        z.writestr("EGG-INFO/entry_points.txt", "[vpce_doctor.checks]\nzegg = zegg:Check\nmtu = zegg:Later\n")
+        z.writestr("EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: zegg\nVersion: 2.0\n")
     path = [first, second, archive, str(tmp_path / "missing"), str(tmp_path / "first" / "Other.Dist-2.egg-info"
-                                                                      / "entry_points.txt")]
+                                                                      / "entry_points.txt"), egg_dir, egg_zip]
     got = entry_points.group(base.ENTRY_POINT_GROUP, path)
-    assert got == {"ntp": "acme.ntp:NtpCheck", "proxy2": "acme.proxy : Check", "mtu": "other.mtu:MtuCheck",
-                   "zcheck": "zipped:Check"}
+    assert got == {"ntp": "acme.ntp:NtpCheck", "proxy2": "acme.proxy : Check", "mtu": "zegg:Later",
+                   "zcheck": "zipped:Check", "egg": "legacy:Check", "zegg": "zegg:Check"}
     assert got == _importlib_group(base.ENTRY_POINT_GROUP, path)
     # a line importlib.metadata would raise on is skipped, not a crash of every run
     _dist(str(tmp_path / "third"), "odd-1.0.dist-info", "[vpce_doctor.checks]\n ; note\nno equals sign\nok = odd:Ok\n")

@@ -22,6 +22,7 @@ import time
 from dataclasses import fields
 from typing import Any, Callable, Dict, List, Optional
 
+from ..checks.context import run_parallel
 from ..checks.probes import aws_call
 from ..checks.probes.inventory import Endpoint, EndpointEni, Inventory
 from ..checks.probes.route_table import Route, RouteTable
@@ -112,7 +113,9 @@ def fingerprint(ctx, services) -> str:
                           for t in dns_handshakes(ctx, spec)))
         return row
 
-    rows = ctx.parallel([lambda s=s: one(s) for s in services])
+    # run_parallel, not ctx.parallel: this runs on the main thread after the checks, and ctx.parallel
+    # runs its last call inline: past the deadline, an answer not memoised would hold the main thread
+    rows = run_parallel([lambda s=s: one(s) for s in services], ctx.remaining)
     rows = [r if not isinstance(r, BaseException) else ["error", type(r).__name__] for r in rows]
     material = json.dumps([ctx.facts.region, ctx.facts.vpc_id, rows], sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()[:32]

@@ -141,6 +141,8 @@ def _partitions_data() -> List[Dict[str, Any]]:
         if os.path.isfile(path):
             with open(path, "rb") as handle:
                 return json.loads(handle.read().decode("utf-8"))["partitions"]
+        if os.path.isfile(path + ".gz"):
+            break  # compressed data (botocore reads .json.gz too): its loader, in its own order
     import botocore.loaders  # another layout (compressed data, a zip): botocore's loader knows it
 
     return botocore.loaders.Loader().load_data("partitions")["partitions"]

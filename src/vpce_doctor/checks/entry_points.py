@@ -3,9 +3,10 @@
 importlib.metadata.entry_points() gives the same answer, but importing it costs ~30 ms of CPU
 (email, zipfile, csv, pathlib) on every run of a tool whose whole check should take a few
 hundred. What it reads is simple: each `*.dist-info/entry_points.txt` (or `*.egg-info/`) in a
-sys.path directory or zip, an INI file whose `[group]` section lists `name = module:attr`.
-As there, the first distribution of a (normalised) name on sys.path wins; within the group the
-first registration of a check name wins, as an import would.
+sys.path directory or zip, or `EGG-INFO/entry_points.txt` of a legacy `.egg` on sys.path, an INI
+file whose `[group]` section lists `name = module:attr`.
+As there, the first distribution of a (normalised) name on sys.path wins, and a check name two
+distributions register is the later one's (the `{ep.name: ep.value}` the loader used to build).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def group(name: str, path: Optional[Sequence[str]] = None) -> Dict[str, str]:
             continue  # a second copy of a distribution later on the path is shadowed
         seen_dists.add(dist)
         for key, value in _section(text, name):
-            found.setdefault(key, value)
+            found[key] = value
     return found
 
 
@@ -40,7 +41,9 @@ def _entry_point_files(path: Iterable[str]):
     for entry in path:
         entry = entry or "."
         try:
-            if os.path.isdir(entry):
+            if entry.lower().endswith(".egg"):
+                yield from _from_egg(entry)
+            elif os.path.isdir(entry):
                 yield from _from_directory(entry)
             elif os.path.isfile(entry):
                 yield from _from_zip(entry)
@@ -59,6 +62,29 @@ def _from_directory(directory: str):
         except OSError:
             continue  # no entry points (most distributions), or not readable
         yield _normalise(match.group("name")), data.decode("utf-8", "replace")
+
+
+def _from_egg(egg: str):
+    """A legacy egg (a directory or a zip named `name-version-pyX.Y.egg`) holds its own metadata."""
+    name = _normalise(os.path.basename(egg).split("-")[0])
+    if os.path.isdir(egg):
+        try:
+            with open(os.path.join(egg, "EGG-INFO", "entry_points.txt"), "rb") as handle:
+                yield name, handle.read(_FILE_LIMIT).decode("utf-8", "replace")
+        except OSError:
+            return
+        return
+    import zipfile
+
+    if not zipfile.is_zipfile(egg):
+        return
+    with zipfile.ZipFile(egg) as z:
+        try:
+            info = z.getinfo("EGG-INFO/entry_points.txt")
+        except KeyError:
+            return
+        if info.file_size <= _FILE_LIMIT:
+            yield name, z.read(info).decode("utf-8", "replace")
 
 
 def _from_zip(archive: str):
