@@ -4,6 +4,7 @@ call (answered by the simulated resolvers, blackholed like every public address)
 Identity agent's HTTP answer on its link-local address."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -28,12 +29,19 @@ def public_names(scenario: Scenario, region: str, partition: Partition) -> Tuple
     return tuple(sorted(n for n in set(names) if n.endswith("." + partition.dns_suffix)))
 
 
+# sleeps at most 600 s, and stops once its starter (pid given, as it may be gone before the fake
+# reads its own parent) is no longer its parent
+FAKE_BODY = "import os, time; any(os.getppid() != %d or time.sleep(1) for _ in range(600))"
+
+
 def start_fake_component(process: FakeProcess) -> subprocess.Popen:
     """argv[0] and the arguments as the scenario says, over a Python that only sleeps (sleep(1)
-    would refuse the flags); the starter kills it by PID."""
+    would refuse the flags); the starter kills it by PID. It also ends within a second of its
+    starter's death: the scan sees every process on the machine, and a fake left by a killed test
+    run would otherwise be taken for a component by every later run for minutes."""
     env = {"PATH": "/usr/bin:/bin"}
     env.update(dict(process.env))
-    argv = [process.argv[0], "-c", "import time; time.sleep(600)"] + list(process.argv[1:])
+    argv = [process.argv[0], "-c", FAKE_BODY % os.getpid()] + list(process.argv[1:])
     return subprocess.Popen(argv, executable=sys.executable, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
