@@ -10,14 +10,14 @@ from vpce_doctor.agent.carry import CARRIED_NOTE, STATE_FILE
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 
 pytestmark = pytest.mark.integration
 
 
 
 def checked(world, *extra):
-    done = run_cli(["check", "--format", "json", *world.cli_args(timeout=1.0), *extra])
+    done = run_cli(["check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT), *extra])
     assert done.returncode in (0, 1, 2), done.stderr
     return done
 

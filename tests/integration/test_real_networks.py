@@ -8,14 +8,14 @@ import pytest
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import clean_env, run_cli
+from ..conftest import SCENARIO_TIMEOUT, clean_env, run_cli
 
 pytestmark = pytest.mark.integration
 
 
 def run(name, dns_backend, fmt="json", extra=(), env=None):
     with World(SCENARIOS[name], dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--format", fmt, *world.cli_args(timeout=1.0), *extra], env=env)
+        done = run_cli(["check", "--format", fmt, *world.cli_args(timeout=SCENARIO_TIMEOUT), *extra], env=env)
         plan = world.plan
     assert "Traceback" not in done.stderr, done.stderr
     return done, plan
@@ -44,7 +44,7 @@ def test_hub_and_spoke_shows_remote_and_names_the_route_not_an_endpoint(dns_back
 def test_hub_and_spoke_text_and_the_endpoint_cidr_from_the_environment(dns_backend):
     """hub-spoke-healthy's hub CIDR comes from --endpoint-cidr; here from VPCE_DOCTOR_ENDPOINT_CIDRS instead."""
     with World(SCENARIOS["hub-spoke-healthy"], dns_backend=dns_backend) as world:
-        args = world.cli_args(timeout=1.0)
+        args = world.cli_args(timeout=SCENARIO_TIMEOUT)
         cut = args.index("--endpoint-cidr")
         env = dict(clean_env(), VPCE_DOCTOR_ENDPOINT_CIDRS=args[cut + 1])
         done = run_cli(["check", "--format", "text", *(args[:cut] + args[cut + 2:])], env=env)
@@ -113,7 +113,7 @@ def test_probes_describe_the_nodes_own_instance_and_cluster(dns_backend):
     scenario = dataclasses.replace(SCENARIOS["managed-policies"], services=("ec2", "eks", "sts"),
                                    endpoints=("ec2", "eks", "sts"))
     with World(scenario, dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=1.0)])
+        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT)])
     report = json.loads(done.stdout)
     assert report["node"]["cluster_name"] == "demo-cluster"
     api = {s["id"]: s["probes"]["api"] for s in report["services"]}

@@ -9,7 +9,7 @@ from vpce_doctor.core.model import EXIT_CODES
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import probe_timeout, run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 
 READ_ONLY = re.compile(r"^(Describe|Get|List)[A-Z]|^GET |^POST /Get[A-Z]")
 SEEN_REQUESTS = []
@@ -20,7 +20,7 @@ SEEN_REQUESTS = []
 def test_scenario_findings_status_and_exit_code(name, dns_backend, report_validator):
     scenario = SCENARIOS[name]
     with World(scenario, dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=probe_timeout(scenario))])
+        done = run_cli(["check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT)])
         secrets = world.secrets
         SEEN_REQUESTS.extend(world.requests)
     assert "Traceback" not in done.stderr
@@ -42,7 +42,7 @@ def test_scenario_findings_status_and_exit_code(name, dns_backend, report_valida
 @pytest.mark.integration
 def test_text_report_reads_well_and_hides_secrets(dns_backend):
     with World(SCENARIOS["private-dns-off"], dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--format", "text", *world.cli_args(timeout=1.0)], python_flags=("-X", "importtime"))
+        done = run_cli(["check", "--format", "text", *world.cli_args(timeout=SCENARIO_TIMEOUT)], python_flags=("-X", "importtime"))
         secrets = world.secrets
     lines = done.stdout.splitlines()
     assert lines[0].startswith("vpce-doctor ")

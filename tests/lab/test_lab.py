@@ -12,7 +12,7 @@ from vpce_doctor.lab.lab import Lab, LabUnavailable, require_tools
 from vpce_doctor.lab.netns import PREFIX, sweep_stale
 from vpce_doctor.lab.selfcheck import prove
 
-from ..conftest import clean_env, probe_timeout
+from ..conftest import SCENARIO_TIMEOUT, clean_env
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def test_scenario_in_the_lab(name, report_validator):
     with Lab(scenario) as lab:
         problems = prove(lab)
         assert not problems, "the lab does not behave as the scenario says (a lab bug):\n" + "\n".join(problems)
-        done = lab.run_doctor(["--format", "json"] + lab.doctor_args(timeout=probe_timeout(scenario)), env=clean_env())
+        done = lab.run_doctor(["--format", "json"] + lab.doctor_args(timeout=SCENARIO_TIMEOUT), env=clean_env())
         secrets = lab.secrets
         requests = lab.requests()
     assert "Traceback" not in done.stderr, done.stderr

@@ -11,7 +11,7 @@ import pytest
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import ROOT, clean_env
+from ..conftest import ROOT, SCENARIO_TIMEOUT, clean_env
 
 pytestmark = pytest.mark.integration
 DIST = os.path.join(ROOT, "dist")
@@ -44,7 +44,7 @@ def test_archive_runs_with_the_nodes_python(minor, tmp_path, dns_backend):
     archive = artifact("vpce-doctor.pex")
     scenario = SCENARIOS["private-dns-off"]
     with World(scenario, dns_backend=dns_backend) as world:
-        done = subprocess.run([python, archive, "check", "--format", "json", *world.cli_args(timeout=1.0)],
+        done = subprocess.run([python, archive, "check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT)],
                               capture_output=True, text=True, timeout=180,
                               env=clean_env(PEX_ROOT=str(tmp_path / "pex"), HOME=str(tmp_path)))
     report = json.loads(done.stdout)
@@ -96,7 +96,7 @@ def test_installed_deb_runs(tmp_path, dns_backend):
                                  env=clean_env(PEX_ROOT=str(tmp_path / "pex")))
         assert version.stdout.startswith("vpce-doctor ")
         with World(SCENARIOS["healthy"], dns_backend=dns_backend) as world:
-            done = subprocess.run(["/usr/bin/vpce-doctor", "check", "--format", "json", *world.cli_args(timeout=1.0)],
+            done = subprocess.run(["/usr/bin/vpce-doctor", "check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT)],
                                   capture_output=True, text=True, timeout=120,
                                   env=clean_env(PEX_ROOT=str(tmp_path / "pex")))
         assert done.returncode == 0 and json.loads(done.stdout)["status"] == "ok", done.stderr

@@ -16,7 +16,7 @@ from vpce_doctor.agent.render import npd
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import ROOT, clean_env, probe_timeout, run_cli
+from ..conftest import ROOT, SCENARIO_TIMEOUT, clean_env, run_cli
 
 NPD_DIR = os.path.join(ROOT, "packaging", "kubernetes", "npd")
 MONITOR = os.path.join(NPD_DIR, "vpce-doctor-monitor.json")
@@ -273,7 +273,7 @@ def npd_reads(returncode, stdout, config):
     return {"type": condition["type"], "status": "Unknown", "reason": condition["reason"], "message": message}
 
 
-def run_monitor_command(world, extra=(), timeout=1.0):
+def run_monitor_command(world, extra=(), timeout=SCENARIO_TIMEOUT):
     """The rule's args exactly, the program being this checkout instead of /usr/bin/vpce-doctor; the
     world's flags after them point the run at the simulated VPC (argparse: the last value wins)."""
     config = load_monitor()
@@ -300,7 +300,7 @@ def test_monitor_command_against_every_scenario(name, dns_backend):
     scenario = SCENARIOS[name]
     config = load_monitor()
     with World(scenario, dns_backend=dns_backend) as world:
-        done = run_monitor_command(world, timeout=probe_timeout(scenario))
+        done = run_monitor_command(world)
     assert "Traceback" not in done.stderr
     assert done.returncode == {"ok": 0, "warn": 0, "critical": 1, "unknown": 2}[scenario.expect_status]
     body = done.stdout.rstrip("\n")

@@ -13,7 +13,7 @@ from vpce_doctor.agent.render import prometheus
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 
 SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -32,7 +32,7 @@ def run_scenario(name, workdir, dns_backend):
     state, prom = os.path.join(workdir, name, "state"), os.path.join(workdir, name, "prom")
     os.makedirs(prom)
     with World(SCENARIOS[name], dns_backend=dns_backend) as world:
-        done = run_cli(["check", "--state-dir", state, "--prometheus-dir", prom, *world.cli_args(timeout=1.0)])
+        done = run_cli(["check", "--state-dir", state, "--prometheus-dir", prom, *world.cli_args(timeout=SCENARIO_TIMEOUT)])
     assert "Traceback" not in done.stderr, done.stderr
     with open(os.path.join(state, "last.json"), encoding="utf-8") as handle:
         report = json.load(handle)

@@ -15,7 +15,7 @@ from vpce_doctor.agent.render import RENDERERS
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 from .conftest import ALL
 
 # The arguments each generated resource type may use, from the provider documentation
@@ -222,7 +222,7 @@ def test_cli_script_holds_every_fix_command(preflight_runs):
 def test_node_check_fix_format(name, types, dns_backend, tmp_path):
     """The node check gets the same option: its findings' fixes as Terraform and CloudFormation."""
     with World(SCENARIOS[name], dns_backend=dns_backend) as world:
-        args = ["check", *world.cli_args(timeout=1.0)]
+        args = ["check", *world.cli_args(timeout=SCENARIO_TIMEOUT)]
         terraform = run_cli(args + ["--fix-format", "terraform"])
         template = run_cli(args + ["--fix-format", "cloudformation", "--output", str(tmp_path / "node.json")])
         report = json.loads(run_cli(args + ["--format", "json"]).stdout)
