@@ -273,12 +273,12 @@ def npd_reads(returncode, stdout, config):
     return {"type": condition["type"], "status": "Unknown", "reason": condition["reason"], "message": message}
 
 
-def run_monitor_command(world, extra=(), timeout=SCENARIO_TIMEOUT):
+def run_monitor_command(world, extra=()):
     """The rule's args exactly, the program being this checkout instead of /usr/bin/vpce-doctor; the
     world's flags after them point the run at the simulated VPC (argparse: the last value wins)."""
     config = load_monitor()
     rule = config["rules"][0]
-    return subprocess.run([sys.executable, "-m", "vpce_doctor", *rule["args"], *extra, *world.cli_args(timeout=timeout)],
+    return subprocess.run([sys.executable, "-m", "vpce_doctor", *rule["args"], *extra, *world.cli_args(timeout=SCENARIO_TIMEOUT)],
                           capture_output=True, text=True, env=clean_env(), cwd=ROOT,
                           timeout=go_duration(rule["timeout"]))  # NPD kills the plugin there
 

@@ -70,10 +70,11 @@ def test_entry_points_from_directories_eggs_and_zips(tmp_path):
         z.writestr("deeper/inner-1.0.dist-info/entry_points.txt", "[vpce_doctor.checks]\nno = nested:No\n")
     # legacy eggs on sys.path: a directory and a zip, each with EGG-INFO/
     egg_dir = str(tmp_path / "legacy-1.0-py3.9.egg")
-    _dist(egg_dir, "EGG-INFO", "[vpce_doctor.checks]\negg = legacy:Check\n")
-    os.rename(os.path.join(egg_dir, "EGG-INFO", "METADATA"), os.path.join(egg_dir, "EGG-INFO", "PKG-INFO"))
-    with open(os.path.join(egg_dir, "EGG-INFO", "PKG-INFO"), "w") as handle:
-        handle.write("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")
+    os.makedirs(os.path.join(egg_dir, "EGG-INFO"))
+    for member, text in (("entry_points.txt", "[vpce_doctor.checks]\negg = legacy:Check\n"),
+                         ("PKG-INFO", "Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")):
+        with open(os.path.join(egg_dir, "EGG-INFO", member), "w") as handle:
+            handle.write(text)
     egg_zip = str(tmp_path / "zegg-2.0-py3.9.egg")
     with zipfile.ZipFile(egg_zip, "w") as z:
         z.writestr("EGG-INFO/entry_points.txt", "[vpce_doctor.checks]\nzegg = zegg:Check\nmtu = zegg:Later\n")

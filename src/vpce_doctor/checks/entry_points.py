@@ -51,28 +51,29 @@ def _entry_point_files(path: Iterable[str]):
             continue  # an unreadable path entry has no checks for us, as it has no modules for import
 
 
+def _read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_FILE_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        return None  # no entry points (most distributions), or not readable
+
+
 def _from_directory(directory: str):
     for child in sorted(os.listdir(directory)):
         match = _META_DIR.match(child)
-        if not match:
-            continue
-        try:
-            with open(os.path.join(directory, child, "entry_points.txt"), "rb") as handle:
-                data = handle.read(_FILE_LIMIT)
-        except OSError:
-            continue  # no entry points (most distributions), or not readable
-        yield _normalise(match.group("name")), data.decode("utf-8", "replace")
+        text = _read_text(os.path.join(directory, child, "entry_points.txt")) if match else None
+        if text is not None:
+            yield _normalise(match.group("name")), text
 
 
 def _from_egg(egg: str):
     """A legacy egg (a directory or a zip named `name-version-pyX.Y.egg`) holds its own metadata."""
     name = _normalise(os.path.basename(egg).split("-")[0])
     if os.path.isdir(egg):
-        try:
-            with open(os.path.join(egg, "EGG-INFO", "entry_points.txt"), "rb") as handle:
-                yield name, handle.read(_FILE_LIMIT).decode("utf-8", "replace")
-        except OSError:
-            return
+        text = _read_text(os.path.join(egg, "EGG-INFO", "entry_points.txt"))
+        if text is not None:
+            yield name, text
         return
     import zipfile
 
