@@ -1,7 +1,7 @@
 """Builders for synthetic evidence: the verdict rules are tested without a network."""
 from vpce_doctor.checks import verdicts
 from vpce_doctor.checks.probes import aws_call
-from vpce_doctor.checks.probes.dns import DnsLookup, ResolvedAddress
+from vpce_doctor.checks.probes.dns import DnsLookup, ResolvedAddress, Soa
 from vpce_doctor.checks.probes.inventory import Endpoint, EndpointEni, Inventory
 from vpce_doctor.checks.probes.route_table import Route, RouteTable
 from vpce_doctor.checks.probes.tls import TlsResult
@@ -13,10 +13,23 @@ WHERE = Where(region="us-east-1", vpc_id="vpc-0abc", subnet_id="subnet-0a", vpc_
               instance_id="i-0123")
 
 
-def dns(role, status="answer", addresses=(), in_vpc=True, hostname="ec2.us-east-1.amazonaws.com", scope=""):
-    server = VPC if role == "vpc" else CORP
+def dns(role, status="answer", addresses=(), in_vpc=True, hostname="ec2.us-east-1.amazonaws.com", scope="",
+        server=None, soa=None):
+    server = server or (VPC if role == "vpc" else CORP)
     return DnsLookup(hostname=hostname, rdtype="A", resolver_role=role, server=server, status=status,
-                     addresses=tuple(ResolvedAddress(a, in_vpc, scope) for a in addresses))
+                     addresses=tuple(ResolvedAddress(a, in_vpc, scope) for a in addresses), soa=soa)
+
+
+# A Route 53 private hosted zone's SOA, as awsdocs/amazon-ecs-developer-guide create-service-discovery.md shows it
+def route53_soa(zone="us-east-1.amazonaws.com"):
+    return Soa(zone=zone, mname="ns-1536.awsdns-00.co.uk", rname="awsdns-hostmaster.amazon.com")
+
+
+def missing(role, hostname="ec2.us-east-1.amazonaws.com", zone="us-east-1.amazonaws.com", status="nxdomain",
+            soa=True, server=None):
+    """NXDOMAIN / NODATA, with the answering zone's SOA (Route 53's unless soa is a Soa or False)."""
+    record = route53_soa(zone) if soa is True else (soa or None)
+    return dns(role, status=status, hostname=hostname, server=server, soa=record)
 
 
 def remote(role, hostname="ec2.us-east-1.amazonaws.com", addresses=("10.99.1.20", "10.99.2.20")):
@@ -28,8 +41,8 @@ def inside(role, hostname="ec2.us-east-1.amazonaws.com"):
     return dns(role, addresses=("10.0.1.20", "10.0.2.20"), hostname=hostname)
 
 
-def public(role, hostname="ec2.us-east-1.amazonaws.com"):
-    return dns(role, addresses=("203.0.113.10",), in_vpc=False, hostname=hostname)
+def public(role, hostname="ec2.us-east-1.amazonaws.com", server=None):
+    return dns(role, addresses=("203.0.113.10",), in_vpc=False, hostname=hostname, server=server)
 
 
 def tls(address="10.0.1.20", ok=True, phase="done", kind=None, error=None):

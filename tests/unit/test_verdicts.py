@@ -6,8 +6,8 @@ from vpce_doctor.checks.probes import aws_call
 
 from vpce_doctor.checks.probes.route_table import Route
 
-from .evidence import (DENIED, NO_INVENTORY, api, dns, endpoint, gateway, inside, inventory, node, public, remote,
-                       route_table, service, tls)
+from .evidence import (DENIED, NO_INVENTORY, Soa, api, dns, endpoint, gateway, inside, inventory, missing, node,
+                       public, remote, route_table, service, tls)
 from .test_verdicts_components import COMPONENT_ROWS
 
 S3_HOST = "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
@@ -28,7 +28,9 @@ SERVICE_ROWS = [
     ("custom DNS not forwarding", service(node=[public("node")]), node(), [("custom_dns_not_forwarding", "critical")]),
     ("record missing", service(node=[dns("node", status="nxdomain")]), node(), [("dns_record_missing", "critical")]),
     ("record missing (NODATA)", service(node=[dns("node", status="nodata")]), node(), [("dns_record_missing", "critical")]),
-    ("VPC resolver timeout", service(vpc=dns("vpc", status="timeout")), node(), [("dns_failure", "critical")]),
+    ("VPC resolver timeout", service(vpc=dns("vpc", status="timeout"), node=[]), node(), [("dns_failure", "critical")]),
+    ("VPC resolver timeout, the node's resolver answers the endpoint", service(vpc=dns("vpc", status="timeout")),
+     node(), [("vpc_resolver_differs", "info")]),
     ("node resolver SERVFAIL", service(node=[dns("node", status="servfail")]), node(), [("dns_failure", "critical")]),
     ("443 blocked everywhere", service(tls_results=[tls(**TIMEOUT), tls("10.0.2.20", **TIMEOUT)],
                                       api_result=api(aws_call.TIMEOUT)), node(), [("port_blocked", "critical")]),
@@ -95,6 +97,54 @@ SERVICE_ROWS = [
      node(inventory(gateway(route_tables=("rtb-node",)),
                     table=route_table(Route(None, "pl-63a5400a", "vpc-endpoint", "vpce-0gw", "active")))), []),
     ("DNS check crashed: not judged", service(), node(), []),
+    # the DNS path: what the node's own resolvers answer decides (verdicts_dns.py)
+    ("centralised DNS: the node's resolver answers the hub, the VPC resolver public",
+     service(vpc=public("vpc"), node=[remote("node")], tls_results=[tls("10.99.1.20"), tls("10.99.2.20")]),
+     node(inventory()), [("vpc_resolver_differs", "info")]),
+    ("centralised DNS, the hub drops 443", service(vpc=public("vpc"), node=[remote("node")],
+                                                   tls_results=[tls("10.99.1.20", **TIMEOUT)],
+                                                   api_result=api(aws_call.TIMEOUT)),
+     node(inventory()), [("port_blocked", "critical"), ("vpc_resolver_differs", "info")]),
+    ("centralised DNS, a second node resolver does not forward",
+     service(vpc=public("vpc"), node=[remote("node"), public("node", server="10.0.9.54:53")],
+             tls_results=[tls("10.99.1.20")]),
+     node(inventory()), [("custom_dns_not_forwarding", "critical"), ("vpc_resolver_differs", "info")]),
+    ("centralised DNS, the VPC resolver shadowed too", service(vpc=missing("vpc"), node=[remote("node")],
+                                                               tls_results=[tls("10.99.1.20")]),
+     node(inventory()), [("vpc_resolver_differs", "info")]),
+    ("a region-wide private zone shadows S3", service(id="s3", endpoint_type="Gateway", hostname=S3_HOST,
+                                                      name="com.amazonaws.us-east-1.s3", vpc=missing("vpc", S3_HOST),
+                                                      node=[missing("node", S3_HOST)], tls_results=[],
+                                                      api_result=api(aws_call.SKIPPED)),
+     node(inventory(gateway(route_tables=("rtb-node",)))), [("private_zone_shadows", "critical")]),
+    ("amazonaws.com as a private zone shadows an optional service",
+     service(vpc=missing("vpc", zone="amazonaws.com"), node=[], tls_results=[], api_result=api(aws_call.SKIPPED),
+             required=False), node(inventory()), [("private_zone_shadows", "warning")]),
+    ("NODATA from the region zone", service(vpc=missing("vpc", status="nodata"), node=[], tls_results=[]),
+     node(inventory()), [("private_zone_shadows", "critical")]),
+    ("NXDOMAIN without an SOA", service(vpc=missing("vpc", soa=False), node=[], tls_results=[]), node(inventory()),
+     [("dns_record_missing", "critical")]),
+    ("NXDOMAIN from another DNS server's parent zone",
+     service(vpc=missing("vpc", soa=Soa("us-east-1.amazonaws.com", "ns1.corp.example", "hostmaster.corp.example")),
+             node=[], tls_results=[]), node(inventory()), [("dns_record_missing", "critical")]),
+    ("a per-service zone without its record", service(vpc=missing("vpc", zone="ec2.us-east-1.amazonaws.com"), node=[],
+                                                      tls_results=[]), node(inventory()),
+     [("dns_record_missing", "critical")]),
+    ("S3 gateway: the corporate resolver has no record", service(
+        id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3", vpc=public("vpc", S3_HOST),
+        node=[missing("node", S3_HOST, soa=False)], tls_results=[], api_result=api(aws_call.SKIPPED)),
+     node(inventory(gateway(route_tables=("rtb-node",)))), [("dns_record_missing", "critical")]),
+    ("S3 gateway: a hub's region zone shadows S3 through the node's resolver", service(
+        id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3", vpc=public("vpc", S3_HOST),
+        node=[missing("node", S3_HOST)], tls_results=[], api_result=api(aws_call.SKIPPED)),
+     node(inventory(gateway(route_tables=("rtb-node",)))), [("private_zone_shadows", "critical")]),
+    ("S3 gateway: the VPC resolver shadowed, the node's resolver answers public", service(
+        id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3",
+        vpc=missing("vpc", S3_HOST), node=[public("node", S3_HOST)], tls_results=[tls("203.0.113.10")]),
+     node(inventory(gateway(route_tables=("rtb-node",)), table=route_table(
+         Route(None, "pl-63a5400a", "vpc-endpoint", "vpce-0gw", "active")))), [("vpc_resolver_differs", "info")]),
+    ("the node's resolver shadowed where the VPC resolver answers", service(node=[missing("node")]), node(),
+     [("private_zone_shadows", "critical")]),
 ]
 
 
@@ -263,3 +313,31 @@ def test_inventory_denied_by_the_ec2_endpoint_policy_points_at_that_policy():
     [finding] = verdicts.node_findings(node(denied))
     assert finding.code == "inventory_unavailable" and "endpoint's policy" in finding.remediation.text
     assert "put-role-policy" not in "\n".join(finding.remediation.commands)
+
+
+def test_a_shadowing_zone_is_named_with_its_fix():
+    from .evidence import missing
+
+    s3 = service(id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3",
+                 vpc=missing("vpc", S3_HOST), node=[], tls_results=[], api_result=api(aws_call.SKIPPED))
+    [finding] = verdicts.service_findings(s3, node(inventory(gateway(route_tables=("rtb-node",)))))
+    assert "Route 53 zone us-east-1.amazonaws.com" in finding.message and "no private zone may cover" in finding.message
+    commands = "\n".join(finding.remediation.commands)
+    assert "list-hosted-zones-by-vpc" in commands and "us-east-1.amazonaws.com." in commands
+    assert "disassociate-vpc-from-hosted-zone" in commands and "VPCId=vpc-0abc" in commands
+    assert any("SOA us-east-1.amazonaws.com (ns-1536.awsdns-00.co.uk awsdns-hostmaster.amazon.com)" in e
+               for e in finding.evidence)
+    ec2 = service(vpc=missing("vpc"), node=[], tls_results=[], api_result=api(aws_call.SKIPPED))
+    [finding] = verdicts.service_findings(ec2, node(inventory(endpoint(private_dns=False))))
+    assert finding.code == "private_zone_shadows"
+    change = finding.remediation.commands[1]
+    assert "change-resource-record-sets" in change and "vpce-0123-abcd.ec2.us-east-1.vpce.amazonaws.com" in change
+    assert [a.kind for a in finding.remediation.actions] == ["private_hosted_zone"]
+
+
+def test_the_vpc_resolvers_view_is_context_at_info():
+    evidence = service(vpc=public("vpc"), node=[remote("node")], tls_results=[tls("10.99.1.20")])
+    [finding] = verdicts.service_findings(evidence, node(inventory()))
+    assert finding.severity == "info" and "a hub's endpoint" in finding.message
+    assert "a workload that asks it directly gets public addresses" in finding.message
+    assert "Nothing to fix for the node's components" in finding.remediation.text

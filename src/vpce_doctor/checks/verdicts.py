@@ -5,13 +5,17 @@ failures it explains stay as its evidence instead of becoming findings of their 
 
 | evidence                                                        | code                      |
 |-----------------------------------------------------------------|---------------------------|
+| the node's resolvers reach the service, the VPC resolver does   | the node's path decides;  |
+|   not (centralised DNS: a corporate resolver to a hub)          | vpc_resolver_differs info |
 | VPC resolver times out / SERVFAIL / REFUSED                     | dns_failure               |
+| VPC resolver NXDOMAIN / NODATA from a Route 53 parent zone      | private_zone_shadows      |
+| VPC resolver NXDOMAIN / NODATA otherwise                        | dns_record_missing        |
 | VPC resolver answers public, an endpoint exists                 | private_dns_disabled      |
 | VPC resolver answers public, no endpoint (or no inventory)      | endpoint_missing          |
 | (gateway: the endpoint exists, not on the subnet's route table) | gateway_route_missing     |
 | (gateway: S3 public addresses do not connect on 443)           | endpoint_missing          |
 | a node resolver fails                                           | dns_failure               |
-| a node resolver answers NXDOMAIN / NODATA                       | dns_record_missing        |
+| a node resolver answers NXDOMAIN / NODATA                       | dns_record_missing (private_zone_shadows: a Route 53 parent zone) |
 | a node resolver answers public                                  | custom_dns_not_forwarding |
 | TCP 443 to endpoint addresses (this VPC's or a hub's) fails     | port_blocked              |
 | TLS handshake or certificate fails                              | tls_failure               |
@@ -21,7 +25,9 @@ failures it explains stay as its evidence instead of becoming findings of their 
 
 Addresses are vpc (this VPC's CIDR blocks), remote (private elsewhere: a hub VPC reached over a
 transit gateway or peering) or public (core/addresses.py). A remote answer that takes TLS is a
-working centralised endpoint, not a finding.
+working centralised endpoint, not a finding. The DNS path (verdicts_dns.py): the node's components ask
+the node's own resolvers, so where those and the VPC resolver disagree the node's answer decides; a
+name that resolves nowhere always has a finding.
 
 Node level: clock_skew, no_credentials, proxy_bypass_missing, imds_unreachable,
 cluster_endpoint_unreachable, inventory_unavailable (info); and what running components need
@@ -36,6 +42,7 @@ from ..core.addresses import SCOPE_REMOTE, containing_network
 from ..core.model import CRITICAL, INFO, WARNING, Finding
 from . import remediation as fix
 from . import verdicts_components
+from . import verdicts_dns as dns_path
 from .probes import aws_call
 from .probes import dns as dns_probe
 from .probes.inventory import Endpoint, Inventory
@@ -47,7 +54,7 @@ CODES = (
     "dns_failure", "port_blocked", "tls_failure", "policy_denied", "iam_denied", "endpoint_az_missing",
     "clock_skew", "no_credentials", "proxy_bypass_missing", "imds_unreachable", "cluster_endpoint_unreachable",
     "gateway_route_missing", "inventory_unavailable",
-) + verdicts_components.CODES
+) + dns_path.CODES + verdicts_components.CODES
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def _finding(code, severity, service, message, remedy, evidence=()) -> Finding:
 
 
 def _primary(ev: ServiceEvidence, role: str) -> List[dns_probe.DnsLookup]:
-    return [d for d in ev.dns or () if d.hostname == ev.hostname and d.rdtype == "A" and d.resolver_role == role]
+    return dns_path.primary(ev, role)
 
 
 def _api_symptom(ev: ServiceEvidence) -> List[str]:
@@ -109,7 +116,7 @@ def _symptoms(ev: ServiceEvidence) -> List[str]:
 
 
 def _addresses(lookup: dns_probe.DnsLookup) -> str:
-    return ", ".join(a.address for a in lookup.addresses) or lookup.status.upper()
+    return dns_path.addresses_text(lookup)
 
 
 def service_findings(ev: ServiceEvidence, node: NodeEvidence) -> List[Finding]:
@@ -121,18 +128,42 @@ def service_findings(ev: ServiceEvidence, node: NodeEvidence) -> List[Finding]:
     if not vpc:
         return []
     vpc = vpc[0]
+    own = dns_path.own_lookups(ev, node.vpc_resolver)
+    reaching = [d for d in own if dns_path.answers(ev, d)]
+    if reaching and not dns_path.answers(ev, vpc):
+        # the node's resolvers reach the service where the VPC resolver does not (centralised DNS):
+        # the node's components use them, so their answers and the TLS and API evidence decide
+        return _node_path_findings(ev, node, endpoint, inventory, vpc, own, reaching[0])
     if vpc.failed:
         return [_finding("dns_failure", CRITICAL, ev.id,
                          "VPC resolver %s gave %s for %s" % (vpc.server, vpc.status.upper(), ev.hostname),
                          fix.dns_failure(ev.hostname, vpc.server, vpc.status),
                          ["%s %s" % (e.server, e.error) for e in vpc.errors] + _symptoms(ev))]
+    if vpc.status in dns_path.MISSING:
+        # a name that resolves nowhere is never ok: its probes were skipped for want of an address
+        return [dns_path.name_missing(ev, node, vpc, endpoint, _symptoms(ev))]
     if ev.endpoint_type == "Gateway" and not vpc.any_private:
-        return _gateway_findings(ev, node, inventory)
+        return dns_path.node_resolver_findings(ev, node, endpoint, vpc, _symptoms(ev), own) \
+            or _gateway_findings(ev, node, inventory)
     if not vpc.any_private:
         return [_outside_vpc_finding(ev, node, vpc, endpoint, inventory)]
-    node_dns = _node_dns_findings(ev, node, endpoint)
+    node_dns = dns_path.node_resolver_findings(ev, node, endpoint, vpc, _symptoms(ev), own)
     if node_dns:
         return node_dns
+    return _path_findings(ev, node, endpoint)
+
+
+def _node_path_findings(ev, node, endpoint, inventory, vpc, own, reference) -> List[Finding]:
+    """The node's own path decides; what the VPC resolver says instead is context (info)."""
+    findings = dns_path.node_resolver_findings(ev, node, endpoint, reference, _symptoms(ev), own)
+    if not any(f.severity == CRITICAL for f in findings):
+        findings += _gateway_findings(ev, node, inventory) if ev.endpoint_type == "Gateway" \
+            else _path_findings(ev, node, endpoint)
+    return findings + [dns_path.vpc_resolver_differs(ev, node, vpc, reference)]
+
+
+def _path_findings(ev, node, endpoint) -> List[Finding]:
+    """Past DNS: TCP and TLS on the addresses the node resolves, the signed call, the endpoint's AZs."""
     findings = _tls_findings(ev, node, endpoint)
     if not any(f.severity == CRITICAL for f in findings):
         findings += _api_findings(ev, node, endpoint)
@@ -209,37 +240,6 @@ def _route_evidence(table: Optional[RouteTable]) -> List[str]:
         return []
     routes = ["%s -> %s" % (r.prefix_list_id or r.destination, r.target_id) for r in table.gateway_routes()]
     return ["route table %s gateway routes: %s" % (table.id, ", ".join(routes) or "none")]
-
-
-def _node_dns_findings(ev, node, endpoint) -> List[Finding]:
-    findings = []
-    for lookup in _primary(ev, "node"):
-        if lookup.server == node.vpc_resolver:
-            continue
-        evidence = ["node resolver %s: %s -> %s" % (lookup.server, ev.hostname, _addresses(lookup))] + _symptoms(ev)
-        dns_entries = endpoint.dns_entries if endpoint is not None else ()
-        endpoint_id = endpoint.id if endpoint is not None else None
-        if lookup.failed:
-            findings.append(_finding(
-                "dns_failure", CRITICAL, ev.id,
-                "node resolver %s gave %s for %s" % (lookup.server, lookup.status.upper(), ev.hostname),
-                fix.dns_failure(ev.hostname, lookup.server, lookup.status),
-                ["%s %s" % (e.server, e.error) for e in lookup.errors] + evidence))
-        elif lookup.status in (dns_probe.NXDOMAIN, dns_probe.NODATA):
-            findings.append(_finding(
-                "dns_record_missing", CRITICAL, ev.id,
-                "node resolver %s answers %s for %s where the VPC resolver answers the endpoint"
-                % (lookup.server, lookup.status.upper(), ev.hostname),
-                fix.custom_dns(node.where, ev.hostname, lookup.server, endpoint_id, dns_entries, missing_record=True),
-                evidence))
-        elif lookup.all_public:
-            findings.append(_finding(
-                "custom_dns_not_forwarding", CRITICAL, ev.id,
-                "node resolver %s answers %s outside the VPC (%s) where the VPC resolver answers the endpoint"
-                % (lookup.server, ev.hostname, _addresses(lookup)),
-                fix.custom_dns(node.where, ev.hostname, lookup.server, endpoint_id, dns_entries, missing_record=False),
-                evidence))
-    return findings
 
 
 def _tls_findings(ev, node, endpoint) -> List[Finding]:

@@ -59,6 +59,26 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class Soa:
+    """The SOA a negative answer carries in its authority section (RFC 2308 section 3: an authoritative
+    server MUST put its zone's SOA there for NXDOMAIN and NODATA): which zone said the name is not there."""
+    zone: str
+    mname: str
+    rname: str
+
+    @property
+    def route53(self) -> bool:
+        """Route 53 writes awsdns-hostmaster.amazon.com as every hosted zone's RNAME (docs.aws.amazon.com/Route53/
+        latest/DeveloperGuide/SOA-NSrecords.html: "an amazon.com email address that is not monitored"; a private
+        zone's SOA in awsdocs/amazon-ecs-developer-guide doc_source/create-service-discovery.md reads
+        "ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")."""
+        return self.rname.rstrip(".").lower() == ROUTE53_RNAME
+
+
+ROUTE53_RNAME = "awsdns-hostmaster.amazon.com"
+
+
+@dataclass(frozen=True)
 class DnsLookup:
     hostname: str
     rdtype: str
@@ -71,6 +91,7 @@ class DnsLookup:
     answered_by: Optional[str] = None
     ms: float = 0.0
     errors: Tuple[ServerError, ...] = field(default=())
+    soa: Optional[Soa] = None  # NXDOMAIN / NODATA: the zone that answered, from the authority section
 
     @property
     def failed(self) -> bool:
@@ -150,7 +171,7 @@ def lookup(
         rcode = response.rcode()
         if rcode == dns.rcode.NXDOMAIN:
             return DnsLookup(status=NXDOMAIN, rcode="NXDOMAIN", answered_by=server_text, cname_chain=_cnames(response),
-                             ms=elapsed(), **base)
+                             soa=_soa(response), ms=elapsed(), **base)
         if rcode != dns.rcode.NOERROR:
             text = dns.rcode.to_text(rcode)
             return failed({"SERVFAIL": SERVFAIL, "REFUSED": REFUSED}.get(text, ERROR), tcp, text, text)
@@ -166,6 +187,7 @@ def lookup(
         cname_chain=_cnames(response),
         rcode=dns.rcode.to_text(rcode),
         answered_by=server_text,
+        soa=None if addresses else _soa(response),
         ms=elapsed(),
         **base,
     )
@@ -177,3 +199,12 @@ def _cnames(response) -> Tuple[str, ...]:
         if rrset.rdtype == dns.rdatatype.CNAME:
             chain.extend(str(rr.target).rstrip(".") for rr in rrset)
     return tuple(chain)
+
+
+def _soa(response) -> Optional[Soa]:
+    for rrset in getattr(response, "authority", []) or []:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            record = rrset[0]
+            return Soa(zone=str(rrset.name).rstrip(".").lower(), mname=str(record.mname).rstrip(".").lower(),
+                       rname=str(record.rname).rstrip(".").lower())
+    return None
