@@ -5,6 +5,7 @@ with the command that finds it placed first."""
 from __future__ import annotations
 
 import json
+import re
 from typing import List, Optional, Sequence, Tuple
 
 from ..core.model import FixAction, Remediation
@@ -17,9 +18,11 @@ def _vpc(where: Where) -> str:
 
 
 def find_zone(where: Where, zone: str) -> str:
+    query = "HostedZoneSummaries[?Name=='%s.'].HostedZoneId" % zone.rstrip(".")
+    # a zone name comes from a DNS answer: only a plain one goes between double quotes unescaped
+    quoted = '"%s"' % query if re.fullmatch(r"[a-z0-9_.-]+", zone) else q(query)
     return ("aws route53 list-hosted-zones-by-vpc --region %s --vpc-id %s --vpc-region %s --query %s --output text"
-            % (q(where.region), q(_vpc(where)), q(where.region),
-               q("HostedZoneSummaries[?Name=='%s.'].HostedZoneId" % zone.rstrip("."))))
+            % (q(where.region), q(_vpc(where)), q(where.region), quoted))
 
 
 def _alias(hostname: str, dns_entries: Sequence[dict]) -> Tuple[str, str, str]:
@@ -49,12 +52,11 @@ def private_zone_shadows(where: Where, hostname: str, zone: str, service_id: str
               % (q(where.region), q(_vpc(where))))
     if endpoint_type == "Gateway":
         return Remediation(
-            text="Route 53 private hosted zone %s is associated with %s and answers every name under it, so %s (and "
-                 "every other %s name under it, such as the image layer bucket) gets NXDOMAIN instead of the public "
-                 "addresses the gateway endpoint routes. No private zone may cover the gateway's names: move the "
-                 "records it holds into one zone per interface service name (or turn on each endpoint's private DNS), "
-                 "then take %s off the VPC (or delete it, if this is its only VPC)."
-                 % (zone, _vpc(where), hostname, service_id, zone),
+            text="Route 53 private hosted zone %s is associated with %s and answers every name under it, so %s's "
+                 "names under it (%s among them) get NXDOMAIN instead of the public addresses the gateway endpoint "
+                 "routes. No private zone may cover the gateway's names: move the records it holds into one zone per "
+                 "interface service name (or turn on each endpoint's private DNS), then take %s off the VPC (or "
+                 "delete it, if this is its only VPC)." % (zone, _vpc(where), service_id, hostname, zone),
             commands=tuple(commands + ["aws route53 list-resource-record-sets --hosted-zone-id <ZONE-ID> "
                                        "--query 'ResourceRecordSets[].Name' --output text", detach]))
     change, target, target_zone = _alias(hostname, dns_entries)
@@ -105,7 +107,7 @@ def record_missing(where: Where, hostname: str, lookup: DnsLookup, service_id: s
 def vpc_resolver_differs(where: Where, hostname: str, resolver: str) -> Remediation:
     return Remediation(
         text="Nothing to fix for the node's components: kubelet, containerd, the VPC CNI and CoreDNS ask the node's "
-             "resolvers (%s), which answer %s with a working endpoint. Only a workload that asks the VPC resolver "
+             "resolvers (%s), which answer %s with an endpoint. Only a workload that asks the VPC resolver "
              "itself (169.254.169.253, or the VPC CIDR base + 2) sees the other answer; if one must, associate the "
              "hub's private hosted zones with %s, or add a Route 53 Resolver forwarding rule for the names to the "
              "hub's inbound endpoint." % (resolver, hostname, _vpc(where)),

@@ -128,8 +128,12 @@ def finish(sim, ec2, session_client) -> None:
             resolver.associate_resolver_rule(ResolverRuleId=rule["ResolverRule"]["Id"], VPCId=sim.vpc_id)
     for service_id, how in sc.private_zone_records.items():
         _private_zone(sim, session_client("route53"), service_id, how)
-    for service_id, addresses in sorted(sim.hub_addresses.items()):
-        _hub_zone(sim, session_client("route53"), service_id, [ip for ip, _ in addresses])
+    if sc.node_dns == "hub":
+        _corporate_dns(sim, ec2)  # the hub's zones stay the hub's: nothing of them on this VPC
+    else:
+        for service_id, addresses in sorted(sim.hub_addresses.items()):
+            _hub_zone(sim, session_client("route53"), service_id, [ip for ip, _ in addresses])
+    _own_zones(sim, session_client("route53"))
     if sc.cluster_endpoint:
         session_client("eks").create_cluster(
             name=CLUSTER_NAME, roleArn="arn:aws:iam::%s:role/eks-cluster-role" % ACCOUNT,
@@ -177,3 +181,26 @@ def _hub_zone(sim, route53, service_id: str, addresses: List[str]) -> None:
                                                               "ResourceRecords": [{"Value": a} for a in addresses]}}
                    for name, in_zone in records if in_zone == zone_name]
         route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
+
+
+def _corporate_dns(sim, ec2) -> None:
+    """Centralised DNS: DHCP options hand the nodes the corporate resolver instead of AmazonProvidedDNS."""
+    options = ec2.create_dhcp_options(DhcpConfigurations=[
+        {"Key": "domain-name-servers", "Values": [sim.plan.corporate_resolver_ip]}])["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=sim.vpc_id)
+
+
+def _own_zones(sim, route53) -> None:
+    """The scenario's private hosted zones on this VPC (aws_side.private_zones) with the records they hold."""
+    records = sim.private_zone_records()
+    for zone_name in sim.private_zones():
+        zone = route53.create_hosted_zone(
+            Name=zone_name, VPC={"VPCRegion": sim.region, "VPCId": sim.vpc_id},
+            CallerReference="vpce-doctor-own-" + zone_name,
+            HostedZoneConfig={"PrivateZone": True, "Comment": "made by hand"})["HostedZone"]["Id"]
+        changes = [{"Action": "UPSERT", "ResourceRecordSet": {"Name": name, "Type": "A", "TTL": 60,
+                                                              "ResourceRecords": [{"Value": a} for a in addresses]}}
+                   for name, addresses in sorted(records.items())
+                   if name == zone_name or name.endswith("." + zone_name)]
+        if changes:
+            route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})

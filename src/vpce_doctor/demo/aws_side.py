@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
 from . import aws_answers, aws_config, components_side
-from .dns_server import ZoneData
+from .dns_server import ROUTE53_PRIVATE_SOA, ZoneData
 from .scenarios import Scenario
 
 AZ_OCTET = {"a": 1, "b": 2, "c": 3}
@@ -42,6 +42,11 @@ class AddressPlan:
     @property
     def hub_cidr(self) -> str:
         return "%s.0.0/16" % self.hub_prefix
+
+    @property
+    def hub_resolver_ip(self) -> str:
+        """The hub VPC's Route 53 Resolver inbound endpoint, where centralised DNS forwards AWS names."""
+        return "%s.0.2" % self.hub_prefix
 
     @property
     def secondary_cidr(self) -> str:
@@ -129,11 +134,15 @@ class SimulatedAws:
             return []
         return sorted({self.public_address(n) for n in self.hostnames("s3")})
 
-    def corporate_zone(self, vpc_resolver: Tuple[str, int]) -> ZoneData:
+    def corporate_zone(self, vpc_resolver: Tuple[str, int], hub_resolver: Optional[Tuple[str, int]] = None) -> ZoneData:
         sc = self.scenario
         if sc.node_dns == "public":
             return ZoneData(public_domains=self._public_domains(), public_answer=self.public_address,
                             known_names=self.known_names())
+        if sc.node_dns == "hub":
+            if hub_resolver is None:
+                raise ValueError("centralised DNS needs the hub's resolver address")
+            return ZoneData(forward_to=hub_resolver)
         zone = ZoneData(forward_to=vpc_resolver)
         for service_id, how in sc.corporate_overrides.items():
             for name in self.hostnames(service_id)[:1]:
@@ -253,18 +262,40 @@ class SimulatedAws:
         return entries
 
     def vpc_zone(self) -> ZoneData:
+        sc = self.scenario
         records: Dict[str, List[str]] = dict(self.vpce_records)
         for service_id, addresses in self.eni_addresses.items():
-            if service_id not in self.scenario.private_dns_off:
+            if service_id not in sc.private_dns_off:
                 for host in self.hostnames(service_id):
                     records[host] = [ip for ip, _ in addresses]
-        for service_id, addresses in self.hub_addresses.items():  # the shared private hosted zone
-            for host in self.hostnames(service_id):
-                records[host] = [ip for ip, _ in addresses]
-        if self.scenario.cluster_endpoint == "private":
+        records.update(self.private_zone_records())
+        if sc.node_dns != "hub":  # the hub's zones, shared with this VPC
+            records.update(self.hub_zone().records)
+        if sc.cluster_endpoint == "private":
             records[self.cluster_host] = [self.plan.cluster_ip]
         return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
+                        known_names=self.known_names(),
+                        zones={zone: ROUTE53_PRIVATE_SOA for zone in self.private_zones()})
+
+    def hub_zone(self) -> ZoneData:
+        """The hub VPC's resolver (its Resolver inbound endpoint, under centralised DNS): the hub's private
+        zones answer the hub's endpoints, everything else resolves publicly."""
+        records = {host: [ip for ip, _ in addresses]
+                   for service_id, addresses in self.hub_addresses.items() for host in self.hostnames(service_id)}
+        return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
                         known_names=self.known_names())
+
+    def private_zones(self) -> List[str]:
+        """The scenario's private hosted zones on this VPC: a parent of the service names, one per name."""
+        sc = self.scenario
+        zones = [sc.parent_zone.format(region=self.region, dns_suffix=self.partition.dns_suffix)] if sc.parent_zone else []
+        return zones + [self.hostnames(s)[0] for s in sc.service_zones + sc.empty_service_zones if s in sc.services]
+
+    def private_zone_records(self) -> Dict[str, List[str]]:
+        """What those zones hold: A records to this VPC's endpoint ENIs."""
+        sc = self.scenario
+        return {host: [ip for ip, _ in self.eni_addresses[s]] for s in sc.parent_zone_services + sc.service_zones
+                if s in self.eni_addresses for host in self.hostnames(s)}
 
     def known_names(self) -> Tuple[str, ...]:
         return tuple(h for s in self.scenario.services for h in self.hostnames(s)) + (self.cluster_host,) \

@@ -15,10 +15,21 @@ import dns.rdatatype
 import dns.rrset
 
 
+# The SOA Route 53 gives a private hosted zone, as `aws route53 list-resource-record-sets` shows it for the
+# private zone of a Cloud Map DNS_PRIVATE namespace (awsdocs/amazon-ecs-developer-guide,
+# doc_source/create-service-discovery.md: TTL 900); docs.aws.amazon.com/Route53/latest/DeveloperGuide/
+# SOA-NSrecords.html names the fields (the RNAME "an amazon.com email address that is not monitored").
+ROUTE53_PRIVATE_SOA = "ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"
+ROUTE53_SOA_TTL = 900
+
+
 @dataclass
 class ZoneData:
     """name -> IPv4 addresses; nxdomain names; names under `public_domains` not listed get
-    `public_answer(name)`; anything else is REFUSED (a resolver with no upstream)."""
+    `public_answer(name)`; anything else is REFUSED (a resolver with no upstream).
+    `zones`: private hosted zones (name -> SOA rdata) the resolver answers from: a name under one
+    without a record is NXDOMAIN (the zone's apex NODATA), with the zone's SOA in the authority section
+    (RFC 2308 section 3: an authoritative server must put it there), never the public answer."""
 
     records: Dict[str, List[str]] = field(default_factory=dict)
     nxdomain: List[str] = field(default_factory=list)
@@ -27,6 +38,14 @@ class ZoneData:
     forward_to: Optional[Tuple[str, int]] = None  # forward what is not local here
     # names the public answer is written out for, for servers that cannot compute it (dnsmasq)
     known_names: Tuple[str, ...] = ()
+    zones: Dict[str, str] = field(default_factory=dict)
+    # dnsmasq cannot write an SOA into a negative answer: it forwards the zones to a server that does
+    zone_server: Optional[Tuple[str, int]] = None
+
+    def zone_of(self, name: str) -> Optional[str]:
+        """The most specific private zone holding name (Route 53 Resolver's choice among the VPC's zones)."""
+        found = [z for z in self.zones if name == z or name.endswith("." + z)]
+        return max(found, key=len) if found else None
 
 
 def answer(zone: ZoneData, query: dns.message.Message) -> dns.message.Message:
@@ -38,6 +57,13 @@ def answer(zone: ZoneData, query: dns.message.Message) -> dns.message.Message:
         response.set_rcode(dns.rcode.NXDOMAIN)
         return response
     addresses = zone.records.get(name)
+    owner = zone.zone_of(name)
+    if owner is not None and (addresses is None or question.rdtype != dns.rdatatype.A):
+        if addresses is None and name != owner:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        response.flags |= dns.flags.AA
+        response.authority.append(dns.rrset.from_text(owner + ".", ROUTE53_SOA_TTL, "IN", "SOA", zone.zones[owner]))
+        return response
     if addresses is None and zone.forward_to is not None:
         return _forward(zone.forward_to, query)
     if addresses is None and zone.public_answer is not None and any(

@@ -25,8 +25,12 @@ def render_config(address: str, port: int, zone: ZoneData) -> str:
         lines += ["host-record=%s,%s" % (name, a) for a in addresses]
     if zone.public_answer is not None:
         for name in zone.known_names:
-            if name not in zone.records and name not in zone.nxdomain:
+            if name not in zone.records and name not in zone.nxdomain and zone.zone_of(name) is None:
                 lines.append("host-record=%s,%s" % (name, zone.public_answer(name)))
+    if zone.zones and zone.zone_server is None:
+        raise ValueError("dnsmasq needs a zone_server for the private zones %s" % ", ".join(sorted(zone.zones)))
+    for name in sorted(zone.zones):  # what the zone holds is answered here, the rest there (with its SOA)
+        lines.append("server=/%s/%s#%d" % ((name,) + tuple(zone.zone_server)))
     if zone.forward_to is not None:
         lines.append("server=%s#%d" % zone.forward_to)
     return "\n".join(lines) + "\n"

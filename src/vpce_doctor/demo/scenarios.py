@@ -35,7 +35,10 @@ class Scenario:
     s3_gateway: bool = True
     eni_azs: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # default ("a", "b")
     sg_drop_443: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # service -> AZs whose ENI drops 443
-    node_dns: str = "corporate"  # corporate (forwards to the VPC resolver) | vpc | public (does not forward)
+    # corporate (forwards to the VPC resolver) | vpc | public (does not forward) | hub (centralised DNS: the corporate
+    # resolver forwards AWS names to the hub VPC's Resolver inbound endpoint; the hub's private zones for
+    # `hub_services` are associated with the hub only, so the VPC resolver answers them public)
+    node_dns: str = "corporate"
     corporate_overrides: Dict[str, str] = field(default_factory=dict)  # service -> "public" | "nxdomain"
     vpc_resolver_down: bool = False
     policy_deny: Tuple[str, ...] = ()
@@ -67,6 +70,15 @@ class Scenario:
     # service -> a private hosted zone on the VPC answers its name: "hub" (alias to another VPC's endpoint),
     # "vpc" (an A record inside the VPC) or "public" (an A record to a public address)
     private_zone_records: Dict[str, str] = field(default_factory=dict)
+    # A private hosted zone on this VPC for a parent of the service names ("{region}.{dns_suffix}" or
+    # "{dns_suffix}", the classic how-to), holding A records to this VPC's endpoints for `parent_zone_services`
+    # only: Route 53 answers every other name under it NXDOMAIN
+    parent_zone: str = ""
+    parent_zone_services: Tuple[str, ...] = ()
+    # seed-style: one private hosted zone per service name on this VPC, with an A record to the service's endpoint;
+    # `empty_service_zones`: zones made for a service name and left without their record
+    service_zones: Tuple[str, ...] = ()
+    empty_service_zones: Tuple[str, ...] = ()
     # what preflight must find when it differs from `expect` read through CONFIG_DECIDED (preflight scenarios)
     expect_preflight: Optional[Tuple[Tuple[str, Optional[str]], ...]] = None
     # preflight's status when expect_preflight is given for a scenario the node check also runs
@@ -175,6 +187,29 @@ SCENARIOS = {s.name: s for s in [
     Scenario("hub-spoke-healthy", "Centralised endpoints, all working: the spoke's route table only has a default "
              "route to the transit gateway, so the operator names the hub CIDR (--endpoint-cidr).",
              endpoints=(), hub_services=INTERFACE, hub_route="flag", expect=(), expect_status="ok"),
+    Scenario("centralised-dns", "Centralised DNS: the hub VPC holds the endpoints and their private zones; the "
+             "node's corporate resolver forwards AWS names to the hub's Resolver inbound endpoint. The VPC resolver "
+             "answers public addresses (context, at info); the node's path works.",
+             endpoints=(), hub_services=INTERFACE, node_dns="hub",
+             expect=_all("vpc_resolver_differs", INTERFACE), expect_status="ok",
+             # the spoke's configuration shows no endpoint and no zone: the DHCP options' DNS servers (what they
+             # forward to, the hub) are outside what preflight reads, so it predicts what the VPC resolver says
+             expect_preflight=_all("endpoint_missing", INTERFACE), expect_preflight_status="critical"),
+    Scenario("region-zone-shadows-s3", "The classic how-to: one private hosted zone for us-east-1.amazonaws.com "
+             "on the VPC, with records for the interface endpoints (private DNS off). Route 53 answers every other "
+             "name under it NXDOMAIN: S3's (the image layer bucket) and kms's, which has no endpoint.",
+             endpoints=tuple(s for s in INTERFACE if s != "kms"),
+             private_dns_off=tuple(s for s in INTERFACE if s not in ("kms", "eks-auth")),
+             parent_zone="{region}.{dns_suffix}",
+             parent_zone_services=tuple(s for s in INTERFACE if s not in ("kms", "eks-auth")),
+             expect=(("private_zone_shadows", "s3"), ("private_zone_shadows", "kms")), expect_status="critical",
+             expect_preflight=(("private_zone_shadows", "s3"), ("private_zone_shadows", "kms"))),
+    Scenario("per-service-zones", "Seed-style: one private hosted zone per service name, each with a record to the "
+             "endpoint (private DNS off); kms's zone was created without its record.",
+             private_dns_off=tuple(s for s in INTERFACE if s != "eks-auth"),
+             service_zones=tuple(s for s in INTERFACE if s not in ("kms", "eks-auth")), empty_service_zones=("kms",),
+             expect=(("dns_record_missing", "kms"),), expect_status="warn",
+             expect_preflight=(("dns_record_missing", "kms"),)),
     Scenario("secondary-cidr", "The endpoint ENIs sit in the VPC's secondary CIDR block (IMDS lists both blocks).",
              secondary_cidr_endpoints=True, expect=(), expect_status="ok"),
     Scenario("s3-gateway-other-route-table", "The S3 gateway endpoint exists but only on the VPC's main route table; "

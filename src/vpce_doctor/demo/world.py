@@ -3,7 +3,8 @@ endpoints in front of moto, blackholed "public" addresses, and an IMDS server.
 
 Address plan (aws_side.LOOPBACK, all inside 127.0.0.0/8, so nothing ever leaves the machine):
   VPC 127.10.0.0/16; subnets 127.10.1.0/24 (AZ a, the node), .2 (b), .3 (c)
-  VPC resolver 127.10.0.2, corporate resolver 127.10.0.53, IMDS 127.10.0.254,
+  VPC resolver 127.10.0.2 (its private hosted zones behind it on 127.10.0.3), corporate resolver 127.10.0.53,
+  IMDS 127.10.0.254, a hub VPC's resolver (centralised DNS) 127.172.0.2,
   the Pod Identity agent's link-local address (169.254.170.23 on a node) 127.10.0.23
   endpoint ENIs 127.10.<az>.20+ (127.19.<az>.20+ in the secondary CIDR block), EKS API server 127.10.1.100
   a hub VPC's centralised endpoints 127.172.<az>.20+ (behind a transit gateway route, or --endpoint-cidr)
@@ -29,6 +30,7 @@ from .lifecycle import StartStop, stop_all
 from .scenarios import Scenario, process_secrets
 
 POD_IDENTITY_IP = "127.10.0.23"
+ZONE_SERVER_IP = "127.10.0.3"  # Route 53's private hosted zones behind a dnsmasq VPC resolver (_start_dns)
 
 
 class World(StartStop):
@@ -144,10 +146,20 @@ class World(StartStop):
             silent = self._keep(SilentUdp(self.plan.vpc_resolver_ip).start())
             self.vpc_resolver_addr = "%s:%d" % (self.plan.vpc_resolver_ip, silent.port)
         else:
-            vpc = self._keep(self._dns_server(self.plan.vpc_resolver_ip, self.aws.vpc_zone()))
+            zone = self.aws.vpc_zone()
+            if zone.zones and self.dns_backend == "dnsmasq":
+                # dnsmasq writes no SOA into a negative answer: Route 53's side of the private zones is the
+                # in-process responder, which dnsmasq forwards those zones to (and passes its answers on)
+                zones = self._keep(DnsResponder(ZONE_SERVER_IP, zone).start())
+                zone.zone_server = (ZONE_SERVER_IP, zones.port)
+            vpc = self._keep(self._dns_server(self.plan.vpc_resolver_ip, zone))
             self.vpc_resolver_addr = "%s:%d" % (self.plan.vpc_resolver_ip, vpc.port)
+        hub = None
+        if self.scenario.node_dns == "hub":  # the hub VPC's Resolver inbound endpoint
+            hub_server = self._keep(self._dns_server(self.plan.hub_resolver_ip, self.aws.hub_zone()))
+            hub = (self.plan.hub_resolver_ip, hub_server.port)
         host, port = self.vpc_resolver_addr.split(":")
-        zone = self.aws.corporate_zone((host, int(port)))
+        zone = self.aws.corporate_zone((host, int(port)), hub)
         self.corporate = self._keep(self._dns_server(self.plan.corporate_resolver_ip, zone))
 
     def _dns_server(self, ip: str, zone: ZoneData):
