@@ -17,12 +17,15 @@ CONFIG_DECIDED = {
     "endpoint_az_missing": "the endpoint's subnets and their AZs",
     "gateway_route_missing": "the gateway endpoint's route tables",
     "cluster_endpoint_unreachable": "DescribeCluster: endpointPrivateAccess",
+    "private_zone_shadows": "ListHostedZonesByVPC: a private zone for a parent of the name, without its record",
 }
 # Codes whose cause is outside the AWS configuration: preflight cannot predict them, and must not
 # invent a configuration problem in their scenarios either.
 OUTSIDE_CONFIG = {
     "custom_dns_not_forwarding": "the node's own resolver (a corporate DNS server)",
-    "dns_record_missing": "the node's own resolver's zone data",
+    "dns_record_missing": "the node's own resolver's zone data (a private zone for the name itself without its "
+                          "record is read by preflight: those scenarios say so in expect_preflight)",
+    "vpc_resolver_differs": "what the node's own resolvers answer (centralised DNS)",
     "dns_failure": "a resolver that is down",
     "tls_failure": "a TLS-inspecting appliance",
     "iam_denied": "the node role's identity policies (preflight reads endpoint policies only)",

@@ -16,7 +16,7 @@ SUBNET_A = {"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24", "AvailabilityZon
 
 
 def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnets=(SUBNET_A,), routes=(),
-           remote=(), acl_entries=None):
+           remote=(), acl_entries=None, zone_names=None, spec=None):
     calls = {
         "subnets": {"Subnets": list(subnets)},
         "vpc_subnets": {"Subnets": [{"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24",
@@ -30,7 +30,8 @@ def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnet
             {"RuleNumber": 100, "Egress": e, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}
             for e in (True, False)]}]},
         "security_groups": {"SecurityGroups": list(groups)},
-        "hosted_zones": {"HostedZoneSummaries": []},
+        "hosted_zones": {"HostedZoneSummaries": [{"HostedZoneId": zone_id, "Name": name + "."}
+                                                 for zone_id, name in (zone_names or {}).items()]},
         "resolver_associations": {"ResolverRuleAssociations": []},
     }
     for zone_id, records in (zones or {}).items():
@@ -45,7 +46,8 @@ def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnet
     ctx = Context(config=conf, partition=partition, vpc_cidrs=["10.0.0.0/16"], subnets=subnet_views,
                   all_subnets=subnet_index(conf), zones=ZoneRecords(conf, ["10.0.0.0/16"], remote_cidrs), role_arn=None,
                   dns_support=True, dns_hostnames=hostnames, remote_cidrs=list(remote))
-    return judge(ctx, STS, HOST, True)
+    spec = spec or STS
+    return judge(ctx, spec, spec.hostnames("eu-west-1", partition, "123456789012")[0], True)
 
 
 def endpoint(group_id="sg-1", private_dns=True):
@@ -129,3 +131,50 @@ def test_hub_addresses_without_a_route_or_behind_the_node_nacl_are_port_blocked(
     half = config(zones=HUB_ADDRESSES, routes=[TGW_ROUTE], acl_entries=no_way_out)
     assert [(f.code, f.severity) for f in half.findings] == [("port_blocked", "warning")]
     assert "127.172.2.20" in half.findings[0].message and "transit gateway tgw-1" in half.findings[0].remediation.text
+
+
+S3 = next(s for s in load_catalogue() if s.id == "s3")
+REGION_ZONE = {"Z9REGION": "eu-west-1.amazonaws.com"}
+GATEWAY = {"VpcEndpointId": "vpce-gw", "VpcEndpointType": "Gateway", "State": "available",
+           "ServiceName": "com.amazonaws.eu-west-1.s3", "RouteTableIds": ["rtb-1"]}
+
+
+def test_a_private_zone_for_a_parent_name_shadows_what_it_does_not_hold():
+    """The region-wide zone answers NXDOMAIN for every name under it it has no record for (the node reads
+    the same from the SOA in the VPC resolver's negative answer): S3's names, sts without a record."""
+    held = {"Z9REGION": [{"Name": "ec2.eu-west-1.amazonaws.com.", "Type": "A", "TTL": 60,
+                          "ResourceRecords": [{"Value": "10.0.1.20"}]}]}
+    s3 = config(endpoints=[GATEWAY], zones=held, zone_names=REGION_ZONE, spec=S3)
+    assert [(f.code, f.severity) for f in s3.findings] == [("private_zone_shadows", "critical")]
+    commands = " ".join(s3.findings[0].remediation.commands)
+    assert "disassociate-vpc-from-hosted-zone --hosted-zone-id Z9REGION" in commands
+    assert s3.evidence["private_zone"] == {"zone_id": "Z9REGION", "name": "eu-west-1.amazonaws.com", "record": None}
+    sts = config(endpoints=[endpoint(private_dns=False)], groups=[sg("10.0.0.0/16")], zones=held,
+                 zone_names=REGION_ZONE)
+    assert codes(sts) == ["private_zone_shadows"]
+    assert "change-resource-record-sets --hosted-zone-id Z9REGION" in " ".join(sts.findings[0].remediation.commands)
+    # the endpoint's own private DNS zone for the name is more specific than the parent zone
+    assert codes(config(endpoints=[endpoint()], groups=[sg("10.0.0.0/16")], zones=held, zone_names=REGION_ZONE)) == []
+    # a zone for amazonaws.com itself shadows just the same
+    assert codes(config(endpoints=[GATEWAY], zones={"Z8": []}, zone_names={"Z8": "amazonaws.com"}, spec=S3)) == \
+        ["private_zone_shadows"]
+
+
+def test_a_zone_for_the_name_itself_without_its_record_is_dns_record_missing():
+    empty = config(endpoints=[endpoint(private_dns=False)], groups=[sg("10.0.0.0/16")], zones={"Z7STS": []},
+                   zone_names={"Z7STS": HOST})
+    assert codes(empty) == ["dns_record_missing"]
+    held = {"Z7STS": [{"Name": HOST + ".", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.1.20"}]}]}
+    assert codes(config(endpoints=[endpoint(private_dns=False)], groups=[sg("10.0.0.0/16")], zones=held,
+                        zone_names={"Z7STS": HOST})) == []
+
+
+def test_a_forwarding_rule_without_an_endpoint_here_is_the_hubs_path_said_not_judged():
+    """Centralised DNS through a Resolver rule: the rule's targets answer the name; preflight cannot see them."""
+    forward = {"Id": "rslvr-rr-hub", "RuleType": "FORWARD", "DomainName": "amazonaws.com.",
+               "TargetIps": [{"Ip": "10.99.0.2", "Port": 53}]}
+    verdict = config(rules=[forward])
+    assert codes(verdict) == []
+    assert any("rslvr-rr-hub forwards amazonaws.com to 10.99.0.2:53" in why and "cannot see" in why
+               for why in verdict.cannot_tell)
+

@@ -43,13 +43,16 @@ def _zonal(dns_name: str) -> bool:
 
 
 def private_zone_shadows(where: Where, hostname: str, zone: str, service_id: str, endpoint_type: str,
-                         endpoint_id: Optional[str], dns_entries: Sequence[dict]) -> Remediation:
+                         endpoint_id: Optional[str], dns_entries: Sequence[dict],
+                         zone_id: Optional[str] = None) -> Remediation:
+    """zone_id: when the caller read it (preflight); else the first command finds it."""
     # A private zone answers every name under it (Route 53 Resolver uses the most specific private zone
     # associated with the VPC and does not fall back to public DNS for a name that zone lacks).
-    commands: List[str] = [find_zone(where, zone)]
+    commands: List[str] = [] if zone_id else [find_zone(where, zone)]
+    zone_id = q(zone_id.rsplit("/", 1)[-1]) if zone_id else "<ZONE-ID>"
     # DisassociateVPCFromHostedZone refuses to take the last VPC off a private zone: then it is deleted
-    detach = ("aws route53 disassociate-vpc-from-hosted-zone --hosted-zone-id <ZONE-ID> --vpc VPCRegion=%s,VPCId=%s"
-              % (q(where.region), q(_vpc(where))))
+    detach = ("aws route53 disassociate-vpc-from-hosted-zone --hosted-zone-id %s --vpc VPCRegion=%s,VPCId=%s"
+              % (zone_id, q(where.region), q(_vpc(where))))
     if endpoint_type == "Gateway":
         return Remediation(
             text="Route 53 private hosted zone %s is associated with %s and answers every name under it, so %s's "
@@ -57,12 +60,10 @@ def private_zone_shadows(where: Where, hostname: str, zone: str, service_id: str
                  "routes. No private zone may cover the gateway's names: move the records it holds into one zone per "
                  "interface service name (or turn on each endpoint's private DNS), then take %s off the VPC (or "
                  "delete it, if this is its only VPC)." % (zone, _vpc(where), service_id, hostname, zone),
-            commands=tuple(commands + ["aws route53 list-resource-record-sets --hosted-zone-id <ZONE-ID> "
-                                       "--query 'ResourceRecordSets[].Name' --output text", detach]))
+            commands=tuple(commands + ["aws route53 list-resource-record-sets --hosted-zone-id %s "
+                                       "--query 'ResourceRecordSets[].Name' --output text" % zone_id, detach]))
     change, target, target_zone = _alias(hostname, dns_entries)
-    commands += [
-        "aws route53 change-resource-record-sets --hosted-zone-id <ZONE-ID> --change-batch %s" % q(change),
-    ]
+    commands.append("aws route53 change-resource-record-sets --hosted-zone-id %s --change-batch %s" % (zone_id, q(change)))
     return Remediation(
         text="Route 53 private hosted zone %s is associated with %s and answers every name under it, but holds no "
              "record for %s. Add the record (an alias to the %s endpoint%s), or better: one zone per service name "
@@ -82,13 +83,8 @@ def record_missing(where: Where, hostname: str, lookup: DnsLookup, service_id: s
     dig = "dig %s -p %s %s A +time=2 +tries=1" % (q("@" + host.strip("[]")), q(port), q(hostname))
     soa = lookup.soa
     if soa is not None and soa.route53 and soa.zone == hostname.lower().rstrip("."):
-        change, target, target_zone = _alias(hostname, dns_entries)
-        return Remediation(
-            text="Route 53 private hosted zone %s exists for the service's own name but holds no A record at its apex: "
-                 "add the alias record to the %s endpoint%s." % (soa.zone, service_id,
-                                                                 " " + endpoint_id if endpoint_id else ""),
-            commands=(find_zone(where, soa.zone), "aws route53 change-resource-record-sets --hosted-zone-id <ZONE-ID> "
-                      "--change-batch %s" % q(change), dig))
+        remedy = zone_record_missing(where, hostname, service_id, endpoint_id, dns_entries)
+        return Remediation(text=remedy.text, commands=remedy.commands + (dig,), actions=remedy.actions)
     zone = "zone %s (SOA %s, %s)" % (soa.zone, soa.mname, soa.rname) if soa is not None else "a zone that sends no SOA"
     return Remediation(
         text="Resolver %s answers %s for %s from %s. A private zone or a forwarder on the way holds the name's parent "
@@ -102,6 +98,20 @@ def record_missing(where: Where, hostname: str, lookup: DnsLookup, service_id: s
                   % (q(where.region), q(_vpc(where)), q(where.region)),
                   "aws route53resolver list-resolver-rule-associations --region %s --filters Name=VPCId,Values=%s"
                   % (q(where.region), q(_vpc(where)))))
+
+
+def zone_record_missing(where: Where, hostname: str, service_id: str, endpoint_id: Optional[str],
+                        dns_entries: Sequence[dict], zone_id: Optional[str] = None) -> Remediation:
+    """A private zone for the service's own name, without its A record (NODATA at the apex)."""
+    change, _, _ = _alias(hostname, dns_entries)
+    commands = [] if zone_id else [find_zone(where, hostname)]
+    commands.append("aws route53 change-resource-record-sets --hosted-zone-id %s --change-batch %s"
+                    % (q(zone_id.rsplit("/", 1)[-1]) if zone_id else "<ZONE-ID>", q(change)))
+    return Remediation(
+        text="Route 53 private hosted zone %s exists for the service's own name but holds no A record at its apex: "
+             "add the alias record to the %s endpoint%s." % (hostname, service_id,
+                                                             " " + endpoint_id if endpoint_id else ", once it exists"),
+        commands=tuple(commands))
 
 
 def vpc_resolver_differs(where: Where, hostname: str, resolver: str) -> Remediation:

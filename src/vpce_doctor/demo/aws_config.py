@@ -124,7 +124,8 @@ def finish(sim, ec2, session_client) -> None:
         for domain in sc.resolver_forward:
             rule = resolver.create_resolver_rule(
                 CreatorRequestId="vpce-doctor-" + domain, Name="corp-" + domain.replace(".", "-"), RuleType="FORWARD",
-                DomainName=domain, TargetIps=[{"Ip": sim.plan.corporate_resolver_ip.split(":")[0], "Port": 53}])
+                DomainName=domain, TargetIps=[{"Ip": sim.plan.hub_resolver_ip if sc.resolver_forward_to == "hub"
+                                               else sim.plan.corporate_resolver_ip, "Port": 53}])
             resolver.associate_resolver_rule(ResolverRuleId=rule["ResolverRule"]["Id"], VPCId=sim.vpc_id)
     for service_id, how in sc.private_zone_records.items():
         _private_zone(sim, session_client("route53"), service_id, how)

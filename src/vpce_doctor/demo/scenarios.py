@@ -64,6 +64,7 @@ class Scenario:
     vpc_dns_hostnames: bool = True
     endpoint_states: Dict[str, str] = field(default_factory=dict)  # service -> e.g. "pendingAcceptance"
     resolver_forward: Tuple[str, ...] = ()  # domains a Resolver FORWARD rule on the VPC sends to corporate DNS
+    resolver_forward_to: str = "corporate"  # or "hub": the rule targets a hub VPC's Resolver inbound endpoint
     sg_443_from: Dict[str, str] = field(default_factory=dict)  # service -> the only CIDR its endpoint SG admits
     nacl_no_ephemeral: bool = False  # the node subnet's NACL lets 443 out but no ephemeral ports back
     policy_principal: Dict[str, str] = field(default_factory=dict)  # service -> the only principal its policy allows
@@ -244,6 +245,11 @@ PREFLIGHT_SCENARIOS = {s.name: s for s in [
              "(eks-auth lives under api.aws; the S3 gateway needs no private DNS).",
              resolver_forward=("amazonaws.com",), expect=(), expect_status="critical",
              expect_preflight=tuple(("resolver_rule_overrides", s) for s in INTERFACE if s != "eks-auth")),
+    Scenario("resolver-rule-to-hub", "Centralised DNS through Route 53 Resolver: a rule forwards amazonaws.com to "
+             "the hub VPC's inbound endpoint and this VPC has no interface endpoints: the hub answers, which "
+             "preflight cannot see (said, not a finding).", services=("ec2", "ecr.api", "ecr.dkr", "s3", "sts"),
+             endpoints=(), resolver_forward=("amazonaws.com",), resolver_forward_to="hub", expect=(),
+             expect_status="ok", expect_preflight=()),
     Scenario("sg-not-from-node-subnet", "The ecr.api endpoint's security group admits 443 only from another "
              "subnet.", sg_443_from={"ecr.api": "127.10.3.0/24"}, expect=(), expect_status="critical",
              expect_preflight=(("port_blocked", "ecr.api"),)),

@@ -60,6 +60,26 @@ class ZoneRecords:
                     cls = records_scope(values, vpc_cidrs, remote_cidrs)
                 self.records.setdefault(name, ZoneRecord(zone_id, name, values, cls))
 
+        # the zones on the VPC whose records were read (gather reads those holding a service name)
+        self.zones: Dict[str, str] = {}  # zone name -> hosted zone id
+        self.unread: Dict[str, str] = {}  # zone name -> why its records are unknown
+        for zone in (config.data("hosted_zones") or {}).get("HostedZoneSummaries") or []:
+            name, zone_id = zone["Name"].rstrip(".").lower(), zone["HostedZoneId"]
+            call = config.calls.get("records:" + zone_id)
+            if call is None:
+                continue
+            if call.ok:
+                self.zones.setdefault(name, zone_id)
+            else:
+                self.unread[name] = call.error or "not readable"
+
+    def covering_zone(self, hostname: str) -> Optional[str]:
+        """The most specific private zone on the VPC that holds hostname or a parent of it: Route 53
+        Resolver answers the name from that zone, and only from it."""
+        hostname = hostname.lower()
+        found = [z for z in list(self.zones) + list(self.unread) if hostname == z or hostname.endswith("." + z)]
+        return max(found, key=len) if found else None
+
     def answer_for(self, hostname: str) -> Optional[ZoneRecord]:
         hostname = hostname.lower()
         if hostname in self.records:

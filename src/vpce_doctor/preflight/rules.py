@@ -5,6 +5,10 @@ Per service and node subnet, first root cause wins (as on the node):
 | configuration                                                        | code                    |
 |----------------------------------------------------------------------|-------------------------|
 | a Resolver forwarding rule on the VPC covers an interface's name     | resolver_rule_overrides |
+|   while this VPC's endpoint has private DNS on (no endpoint here: the |                         |
+|   rule's target answers, a hub's with centralised DNS: cannot tell)  |                         |
+| a private zone on the VPC for a parent of the name, no record for it | private_zone_shadows    |
+| a private zone for the name itself without its A record             | dns_record_missing      |
 | a private zone answers with a hub's addresses that the node subnet's |                         |
 | route table does not route, or its NACL blocks                       | port_blocked            |
 | no endpoint (and no private hosted zone record for the name)         | endpoint_missing        |
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..checks import remediation as fix
+from ..checks import remediation_dns as dns_fix
 from ..checks.catalogue import Partition, ServiceSpec
 from ..checks.probes.inventory import name_variants
 from ..core.addresses import SCOPE_REMOTE, SCOPE_VPC, containing_network, in_networks
@@ -118,15 +123,25 @@ def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView)
     severity = CRITICAL if v.required else WARNING
     # a gateway's names rightly resolve to public addresses, wherever they are resolved
     rule = resolver_rule_for(ctx.config, v.hostname) if v.spec.endpoint_type == "Interface" else None
-    if rule is not None:
+    if rule is not None and endpoint is not None and endpoint.get("PrivateDnsEnabled"):
         return [_finding(v, "resolver_rule_overrides", severity, subnet,
-                         "Resolver rule %s forwards %s to %s: %s never reaches the VPC resolver"
-                         % (rule.id, rule.domain, rule.targets, v.hostname),
+                         "Resolver rule %s forwards %s to %s: %s never reaches the VPC resolver, where endpoint %s's "
+                         "private DNS answers it" % (rule.id, rule.domain, rule.targets, v.hostname,
+                                                     endpoint["VpcEndpointId"]),
                          fixes.resolver_rule_overrides(ctx.config.region, ctx.config.vpc_id, rule.id, rule.domain,
                                                        v.hostname, rule.targets))]
+    if rule is not None:
+        # centralised DNS: the rule's targets (a hub's Resolver inbound endpoint) answer the name for the node
+        v.cannot_tell.append("Resolver rule %s forwards %s to %s: nodes get %s's answer from there (a hub's resolver, "
+                             "with centralised DNS), which preflight cannot see; the node check judges that path"
+                             % (rule.id, rule.domain, rule.targets, v.hostname))
+        return []
     record = ctx.zones.answer_for(v.hostname)
     if record is not None:
         v.evidence["private_zone_record"] = record.to_report()
+    shadowed = _zone_without_record(ctx, v, endpoint, subnet, record)
+    if shadowed is not None:
+        return shadowed
     if record is not None and record.classification == SCOPE_REMOTE:
         # a private zone sends the name to a hub VPC's endpoint, whatever this VPC holds
         return _vpc_dns(ctx, v, subnet, "private hosted zone %s answers %s" % (record.zone_id, v.hostname)) \
@@ -152,6 +167,41 @@ def _judge_subnet(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView)
     if v.spec.endpoint_type == "Gateway":
         return _gateway(ctx, v, endpoint, subnet)
     return _interface(ctx, v, endpoint, subnet, record)
+
+
+def _zone_without_record(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView, record) -> Optional[List[Finding]]:
+    """A private zone on the VPC holds the name (or a parent of it) but no record for it: Route 53 answers
+    NXDOMAIN (NODATA at the zone's apex), as the node check reads it (checks/verdicts_dns.py). None: no such
+    zone, or a more specific one answers (an interface endpoint's own private DNS zone)."""
+    zone = ctx.zones.covering_zone(v.hostname)
+    if zone is None or record is not None:
+        return None
+    if zone in ctx.zones.unread:
+        v.cannot_tell.append("the records of private zone %s could not be read (%s)" % (zone, ctx.zones.unread[zone]))
+        return None
+    if zone != v.hostname and v.spec.endpoint_type == "Interface" and endpoint is not None \
+            and endpoint.get("PrivateDnsEnabled"):
+        return None
+    zone_id = ctx.zones.zones[zone]
+    v.evidence["private_zone"] = {"zone_id": zone_id, "name": zone, "record": None}
+    entries = [{"dns_name": e.get("DnsName", ""), "hosted_zone_id": e.get("HostedZoneId", "")}
+               for e in (endpoint or {}).get("DnsEntries") or []]
+    endpoint_id = endpoint["VpcEndpointId"] if endpoint is not None and v.spec.endpoint_type == "Interface" else None
+    severity = CRITICAL if v.required else WARNING
+    if zone == v.hostname:
+        return [_finding(v, "dns_record_missing", severity, subnet,
+                         "private hosted zone %s (%s) on %s is for %s itself and holds no A record for it: the VPC "
+                         "resolver answers it with no address" % (zone, zone_id.rsplit("/", 1)[-1], ctx.config.vpc_id,
+                                                                  v.hostname),
+                         dns_fix.zone_record_missing(ctx.where(subnet), v.hostname, v.spec.id, endpoint_id, entries,
+                                                     zone_id))]
+    return [_finding(v, "private_zone_shadows", severity, subnet,
+                     "private hosted zone %s (%s) on %s is for a parent of %s and holds no record for it: Route 53 "
+                     "answers it NXDOMAIN%s" % (zone, zone_id.rsplit("/", 1)[-1], ctx.config.vpc_id, v.hostname,
+                                                " (the gateway endpoint needs the public answer)"
+                                                if v.spec.endpoint_type == "Gateway" else ""),
+                     dns_fix.private_zone_shadows(ctx.where(subnet), v.hostname, zone, v.spec.id, v.spec.endpoint_type,
+                                                  endpoint_id, entries, zone_id))]
 
 
 def _gateway(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> List[Finding]:

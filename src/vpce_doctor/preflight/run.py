@@ -68,8 +68,10 @@ def _dhcp_notes(config: Configuration) -> List[str]:
                 servers = [v.get("Value") for v in item.get("Values") or []]
                 if servers and servers != ["AmazonProvidedDNS"]:
                     notes.append("DHCP options %s give nodes the DNS servers %s: they must forward AWS names to the "
-                                 "VPC resolver (the node check tells; preflight cannot)" % (
-                                     options.get("DhcpOptionsId"), ", ".join(servers)))
+                                 "VPC resolver, or with centralised DNS to a hub's Resolver inbound endpoint (then a "
+                                 "service without an endpoint or zone here may work through the hub's, and findings "
+                                 "that read the VPC resolver's view do not apply); the node check tells, preflight "
+                                 "cannot" % (options.get("DhcpOptionsId"), ", ".join(servers)))
     return notes
 
 
