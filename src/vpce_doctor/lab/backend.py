@@ -61,6 +61,7 @@ def main(argv) -> int:
         "vpc_id": aws.vpc_id, "subnet_ids": aws.subnet_ids, "eni_addresses": aws.eni_addresses,
         "hub_addresses": aws.hub_addresses,
         "vpc_zone": aws.vpc_zone().records, "known_names": list(aws.known_names()),
+        "private_zones": aws.vpc_zone().zones, "hub_zone": aws.hub_zone().records,
         "public": {n: aws.public_address(n) for n in aws.known_names()},
         "reachable_public": aws.reachable_public_addresses(), "cluster_host": aws.cluster_host,
         "cluster_url": aws.cluster_url(), "dns_suffix": aws.partition.dns_suffix,

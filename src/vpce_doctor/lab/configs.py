@@ -1,12 +1,14 @@
 """Configuration files for the lab's real servers, rendered from the scenario's facts."""
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 
 def unbound_conf(workdir: str, interfaces: Iterable[str], records: Dict[str, List[str]],
-                 zones: Iterable[str]) -> str:
-    """The VPC resolver: authoritative static zones for the partition's AWS domains."""
+                 zones: Iterable[str], private_zones: Optional[Dict[str, str]] = None) -> str:
+    """The VPC resolver: authoritative static zones for the partition's AWS domains, and the VPC's
+    private hosted zones (name -> SOA rdata): unbound answers a name under one without a record NXDOMAIN
+    (its apex NODATA) with that SOA in the authority section, as Route 53 does."""
     lines = ["server:"]
     lines += ["  interface: %s" % i for i in interfaces]
     lines += ["  port: 53", "  access-control: 0.0.0.0/0 allow", '  username: ""', '  chroot: ""',
@@ -14,6 +16,8 @@ def unbound_conf(workdir: str, interfaces: Iterable[str], records: Dict[str, Lis
               "  do-daemonize: no", "  do-ip6: no", "  num-threads: 1", "  so-reuseport: no",
               '  module-config: "iterator"', "  cache-max-ttl: 0", "  cache-max-negative-ttl: 0"]
     lines += ['  local-zone: "%s." static' % z for z in zones]
+    for zone, soa in sorted((private_zones or {}).items()):
+        lines += ['  local-zone: "%s." static' % zone, '  local-data: "%s. 900 IN SOA %s"' % (zone, soa)]
     for name, addresses in sorted(records.items()):
         lines += ['  local-data: "%s. 60 IN A %s"' % (name, a) for a in addresses]
     lines += ["remote-control:", "  control-enable: no"]

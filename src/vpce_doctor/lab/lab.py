@@ -125,13 +125,24 @@ class Lab(StartStop):
                                                          "-p", self.workdir]))
         if not sc.vpc_resolver_down:
             records = dict(self.facts["vpc_zone"])
+            private = self.facts["private_zones"]
             for name, address in self.facts["public"].items():
-                records.setdefault(name, [address])
+                if not any(name == z or name.endswith("." + z) for z in private):  # a private zone's, or NXDOMAIN
+                    records.setdefault(name, [address])
             zones = (self.facts["dns_suffix"], self.facts["api_suffix"])
             self._write("unbound.conf", configs.unbound_conf(self.workdir, [plan.vpc_resolver_ip, VPC_PLUS_TWO],
-                                                             records, zones))
+                                                             records, zones, private))
             self._spawn("unbound", netns_exec(ns.vpc, [_which("unbound"), "-d", "-c", self._path("unbound.conf")]))
-        corporate = self.model.corporate_zone((plan.vpc_resolver_ip, 53))
+        hub_resolver = None
+        if sc.node_dns == "hub":  # the hub VPC's Resolver inbound endpoint, in the hub namespace
+            hub_resolver = (plan.hub_resolver_ip, 53)
+            ns.serve_hub_address(plan.hub_resolver_ip)
+            hub_zone = self.model.hub_zone()  # the model is not started: the hub's addresses are the backend's
+            hub_zone.records = {name: list(addresses) for name, addresses in self.facts["hub_zone"].items()}
+            self._write("dnsmasq-hub.conf", dnsmasq_conf(plan.hub_resolver_ip, 53, hub_zone))
+            self._spawn("dnsmasq-hub", netns_exec(ns.hub, [_which("dnsmasq"), "--keep-in-foreground", "--user=root",
+                                                           "--pid-file=", "--conf-file=" + self._path("dnsmasq-hub.conf")]))
+        corporate = self.model.corporate_zone((plan.vpc_resolver_ip, 53), hub_resolver)
         self._write("dnsmasq.conf", dnsmasq_conf(plan.corporate_resolver_ip, 53, corporate))
         self._spawn("dnsmasq", netns_exec(ns.vpc, [_which("dnsmasq"), "--keep-in-foreground", "--user=root",
                                                    "--pid-file=", "--conf-file=" + self._path("dnsmasq.conf")]))
@@ -198,6 +209,9 @@ class Lab(StartStop):
                                        self.facts["known_names"][0]]))
         checks.append(("dnsmasq", ["dig", "+time=1", "+tries=1", "@" + self.plan.corporate_resolver_ip,
                                    "ready.vpce-doctor.invalid"]))
+        if self.scenario.node_dns == "hub":
+            checks.append(("dnsmasq-hub", ["dig", "+time=1", "+tries=1", "@" + self.plan.hub_resolver_ip,
+                                           "ready.vpce-doctor.invalid"]))
         for name, served in (("nginx", servers), ("nginx-hub", hub_servers)):
             if served:
                 checks.append((name, ["curl", "-sk", "-o", "/dev/null", "--max-time", "1",

@@ -27,15 +27,21 @@ def _dig(lab, server: str, name: str) -> Optional[Set[str]]:
 def expected_vpc_answer(lab, service_id: str, name: str) -> Set[str]:
     """From the scenario's intent, not from what the lab wrote into unbound."""
     sc = lab.scenario
-    if service_id in sc.endpoints and service_id not in sc.private_dns_off:
+    if service_id in sc.endpoints and (service_id not in sc.private_dns_off
+                                       or service_id in sc.parent_zone_services + sc.service_zones):
         return {address for address, _ in lab.facts["eni_addresses"].get(service_id, [])}
-    if service_id in sc.hub_services:  # the shared private zone: the hub's endpoint
+    if service_id in sc.hub_services and sc.node_dns != "hub":  # the shared private zone: the hub's endpoint
         return {address for address, _ in lab.facts["hub_addresses"].get(service_id, [])}
+    if any(name == zone or name.endswith("." + zone) for zone in lab.facts["private_zones"]):
+        return set()  # a private zone on the VPC without the record: NXDOMAIN (NODATA at its apex)
     return {lab.facts["public"][name]}
 
 
 def expected_node_answer(lab, service_id: str, name: str) -> Set[str]:
     sc = lab.scenario
+    if sc.node_dns == "hub":  # the hub's inbound endpoint: the hub's endpoints, else the public answer
+        hub = {address for address, _ in lab.facts["hub_addresses"].get(service_id, [])}
+        return hub or {lab.facts["public"][name]}
     if sc.node_dns == "public" or sc.corporate_overrides.get(service_id) == "public":
         return {lab.facts["public"][name]}
     if sc.corporate_overrides.get(service_id) == "nxdomain":
