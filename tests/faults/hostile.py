@@ -58,7 +58,10 @@ class _Threads:
 
 # --- DNS ------------------------------------------------------------------------------------------
 DNS_MODES = ("good", "silence", "garbage", "truncated_tcp_refused", "truncated_tcp_silent", "compression_loop",
-             "wrong_id", "other_name", "refused", "servfail", "late", "many_records", "cname_loop")
+             "wrong_id", "other_name", "refused", "servfail", "late", "many_records", "cname_loop",
+             "nxdomain_route53_parent", "nodata_route53_apex", "nxdomain_hostile_soa")
+# Route 53's SOA for a private hosted zone (awsdocs/amazon-ecs-developer-guide create-service-discovery.md)
+ROUTE53_SOA = "ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"
 
 
 class HostileDns(_Threads):
@@ -130,6 +133,15 @@ class HostileDns(_Threads):
             loop = dns.name.from_text("loop.hostile.test.")
             response.answer.append(dns.rrset.from_text(qname, 60, "IN", "CNAME", loop.to_text()))
             response.answer.append(dns.rrset.from_text(loop, 60, "IN", "CNAME", qname.to_text()))
+            return response.to_wire()
+        if mode in ("nxdomain_route53_parent", "nodata_route53_apex", "nxdomain_hostile_soa"):
+            # a negative answer with the zone's SOA in the authority section (RFC 2308 section 3)
+            owner, soa = (qname, ROUTE53_SOA) if mode == "nodata_route53_apex" else (qname.parent(), ROUTE53_SOA)
+            if mode == "nxdomain_hostile_soa":  # an escape sequence and shell syntax in the SOA's names
+                soa = "\\027[31mns.evil. $\\(touch\\032/tmp/pwned\\).example. 1 7200 900 1209600 86400"
+            if mode != "nodata_route53_apex":
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            response.authority.append(dns.rrset.from_text(owner, 900, "IN", "SOA", soa))
             return response.to_wire()
         if qtype == dns.rdatatype.A:
             if mode == "many_records":

@@ -19,6 +19,11 @@ DNS_CASES = {
     "servfail": (["dns_failure"], "servfail"),
     "late": (["dns_failure"], "timeout"),            # the answer comes after --timeout
     "cname_loop": (["dns_failure"], "error"),        # dnspython's ChainTooLong
+    # negative answers read through their SOA: a Route 53 zone for the region shadows the name; a zone for the
+    # name itself without its record; an SOA full of escape sequences and shell syntax (never raw in any output)
+    "nxdomain_route53_parent": (["private_zone_shadows"], "nxdomain"),
+    "nodata_route53_apex": (["dns_record_missing"], "nodata"),
+    "nxdomain_hostile_soa": (["dns_record_missing"], "nxdomain"),
 }
 
 
@@ -86,3 +91,17 @@ def test_same_good_server_in_both_roles_asks_once(node, servers):
     # up the ec2 name ahead of the inventory)
     assert len(good.asked) == len(set(good.asked)) == good.queries, good.asked
     assert {("sts.us-east-1.amazonaws.com", "A"), ("sts.us-east-1.amazonaws.com", "AAAA")} <= set(good.asked)
+
+
+def test_a_hostile_soa_never_reaches_a_terminal_or_a_shell_raw(node, servers):
+    """The SOA of a negative answer is the resolver's words: an escape sequence in its MNAME and shell syntax in
+    its RNAME stay escaped text in the report (dnspython's presentation form), and no fix command carries them."""
+    hostile = servers(HostileDns("127.77.0.3", "nxdomain_hostile_soa"))
+    node.vpc_dns = hostile.addr
+    args = node.args()
+    args[args.index("json")] = "text"
+    outcome = node.run(*args)
+    assert outcome.returncode == 2 and "dns_record_missing" in outcome.stdout
+    assert "\x1b" not in outcome.stdout and "\\027[31mns.evil" in outcome.stdout
+    commands = [line for line in outcome.stdout.splitlines() if line.strip().startswith("$ ")]
+    assert commands and not [c for c in commands if "pwned" in c or "evil" in c]
