@@ -178,3 +178,13 @@ def test_a_forwarding_rule_without_an_endpoint_here_is_the_hubs_path_said_not_ju
     assert any("rslvr-rr-hub forwards amazonaws.com to 10.99.0.2:53" in why and "cannot see" in why
                for why in verdict.cannot_tell)
 
+
+def test_the_most_specific_zone_answers_even_when_a_parent_zone_holds_the_record():
+    """Route 53 Resolver answers from the most specific private zone: an empty zone for sts.<region> hides the
+    record the region-wide zone holds."""
+    zones = {"Z9REGION": [{"Name": HOST + ".", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.1.20"}]}],
+             "Z7STS": []}
+    verdict = config(endpoints=[endpoint(private_dns=False)], groups=[sg("10.0.0.0/16")], zones=zones,
+                     zone_names=dict(REGION_ZONE, Z7STS=HOST))
+    assert codes(verdict) == ["dns_record_missing"]
+

@@ -174,8 +174,8 @@ def _zone_without_record(ctx: Context, v: ServiceVerdict, endpoint, subnet: Subn
     NXDOMAIN (NODATA at the zone's apex), as the node check reads it (checks/verdicts_dns.py). None: no such
     zone, or a more specific one answers (an interface endpoint's own private DNS zone)."""
     zone = ctx.zones.covering_zone(v.hostname)
-    if zone is None or record is not None:
-        return None
+    if zone is None or (record is not None and record.zone_id == ctx.zones.zones.get(zone)):
+        return None  # no zone holds the name, or the one Route 53 answers from has its record
     if zone in ctx.zones.unread:
         v.cannot_tell.append("the records of private zone %s could not be read (%s)" % (zone, ctx.zones.unread[zone]))
         return None
