@@ -167,3 +167,14 @@ def test_snapshot_detail_80x24(snap_compare):
 
 def test_snapshot_node_findings_80x24(snap_compare):
     assert snap_compare(VpceDoctorApp(report=saved("imds-down")), terminal_size=(80, 24))
+
+
+def test_detail_names_the_zone_behind_a_negative_answer():
+    from vpce_doctor.tui.components.detail_screen import describe
+
+    service = {"id": "s3", "status": "critical", "hostname": "s3.us-east-1.amazonaws.com", "findings": [],
+               "probes": {"dns": [{"resolver_role": "vpc", "rdtype": "A", "server": "169.254.169.253:53",
+                                   "hostname": "s3.us-east-1.amazonaws.com", "status": "nxdomain", "addresses": [],
+                                   "soa": {"zone": "us-east-1.amazonaws.com", "mname": "ns-1536.awsdns-00.co.uk",
+                                           "rname": "awsdns-hostmaster.amazon.com"}}]}}
+    assert "NXDOMAIN (zone us-east-1.amazonaws.com)" in describe(service, []).plain

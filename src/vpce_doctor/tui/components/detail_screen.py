@@ -40,6 +40,8 @@ def describe(service: Dict[str, Any], node_findings: List[Dict[str, Any]]) -> Te
     for d in probes.get("dns") or []:
         addresses = ", ".join("%s%s" % (a.get("address"), SCOPE_NOTE.get(address_scope(a), ""))
                               for a in d.get("addresses") or []) or (d.get("status") or "?").upper()
+        if not d.get("addresses") and (d.get("soa") or {}).get("zone"):
+            addresses += " (zone %s)" % d["soa"]["zone"]  # which zone said the name is not there
         text.append("  %-4s %-5s %-22s %-48s %s  %.0f ms\n" % (d.get("resolver_role"), d.get("rdtype"), d.get("server"),
                                                               d.get("hostname"), addresses, d.get("ms") or 0))
     text.append("\nTLS on 443\n", style="bold underline")
