@@ -71,7 +71,7 @@ API_CASES = {
         403, ('<?xml version="1.0" encoding="UTF-16"?><ErrorResponse><Error><Code>AccessDenied</Code><Message>User: %s '
               'is not authorized to perform: sts:GetCallerIdentity because no identity-based policy allows the '
               'sts:GetCallerIdentity action</Message></Error></ErrorResponse>' % ROLE).encode("utf-16"),
-        "text/xml; charset=UTF-16")), "sts", "iam_denied", ["iam_denied"], "ok"),
+        "text/xml; charset=UTF-16")), "sts", "iam_denied", ["access_denied"], "warn"),
     "utf16_noise": (lambda: always(http_answer(403, "no such thing".encode("utf-16"), "text/plain")), "sts",
                     "unparseable_response", [], "unknown"),
     "unknown_aws_code": (lambda: always(xml_error("OptInRequired", "The account is not subscribed.")), "sts",
@@ -92,8 +92,8 @@ API_CASES = {
     "policy_text_spoofed_in_html": (lambda: always(http_answer(403, HTML_PORTAL, "text/html")), "sts",
                                     "unparseable_response", [], "unknown"),
     "policy_words_not_the_phrase": (lambda: always(xml_error(
-        "AccessDenied", "Ask your admin about the VPC endpoint policy page", 403)), "sts", "iam_denied", ["iam_denied"],
-        "ok"),
+        "AccessDenied", "Ask your admin about the VPC endpoint policy page", 403)), "sts", "access_denied",
+        ["access_denied"], "warn"),
     "registry_denied_form": (lambda: always(http_answer(403, json.dumps({"errors": [{"code": "DENIED", "message": (
         "denied: User: %s is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:"
         "111122223333:repository/app because no VPC endpoint policy allows the ecr:BatchGetImage action" % ROLE)}]})

@@ -306,7 +306,12 @@ def api_inconclusive(ev: ServiceEvidence) -> bool:
 def node_findings(node: NodeEvidence) -> List[Finding]:
     findings = []
     where = node.where
-    if node.imds is not None and not node.imds.get("reachable", True):
+    if node.imds is not None and node.imds.get("turned_off"):
+        findings.append(_finding("imds_unreachable", WARNING, None,
+                                 "IMDS at %s is turned off for this instance: it answers 403 to IMDSv2 and IMDSv1 alike "
+                                 "(metadata options HttpEndpoint disabled)" % node.imds.get("endpoint"),
+                                 fix.imds_unreachable(where, turned_off=True)))
+    elif node.imds is not None and not node.imds.get("reachable", True):
         findings.append(_finding("imds_unreachable", WARNING, None,
                                  "IMDS at %s answers neither v2 nor v1 (%s)" % (node.imds.get("endpoint"), node.imds.get("error")),
                                  fix.imds_unreachable(where)))

@@ -98,6 +98,10 @@ def classify(status: int, code: Optional[str], message: str, path_only: bool = F
     policy = denial_policy(message) if denied else None
     if policy == "VPC endpoint policy":
         return POLICY_DENIED
+    # A clock rejection is about this node whatever the call (S3's 403 RequestTimeTooSkewed; a presigned
+    # URL's X-Amz-Date is checked like a signature's).
+    if aws_shaped and status >= 400 and (code in _SKEW_CODES or _SKEW_TEXT.search(message)):
+        return CLOCK_SKEW
     if path_only:
         return REACHED
     if status == 429 or code in THROTTLING_CODES:
@@ -108,9 +112,6 @@ def classify(status: int, code: Optional[str], message: str, path_only: bool = F
         return SERVER_ERROR
     if 200 <= status < 300 and not code:
         return SUCCESS
-    # A clock rejection is about this node whatever the call (S3's 403 RequestTimeTooSkewed).
-    if status >= 400 and (code in _SKEW_CODES or _SKEW_TEXT.search(message)):
-        return CLOCK_SKEW
     if code in _SKEW_IF_DATE_OFF and date_skew is not None and abs(date_skew) >= REJECTION_SKEW:
         return CLOCK_SKEW
     if code in _DENIED_CODES:
