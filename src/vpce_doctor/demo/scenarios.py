@@ -39,11 +39,17 @@ class Scenario:
     corporate_overrides: Dict[str, str] = field(default_factory=dict)  # service -> "public" | "nxdomain"
     vpc_resolver_down: bool = False
     policy_deny: Tuple[str, ...] = ()
+    # the endpoint policy denies the probe, and AWS's answer is an older wording that names no policy type
+    policy_deny_unnamed: Tuple[str, ...] = ()
+    org_deny: Tuple[str, ...] = ()  # an organization's SCP denies the probe's action
     identity_deny: Tuple[str, ...] = ()
+    # the S3 gateway endpoint's policy: None (AWS's default, full access) or "own-buckets-only", the common
+    # restrictive policy that forgets ECR's layer bucket
+    s3_gateway_policy: Optional[str] = None
     untrusted_tls: Tuple[str, ...] = ()
     kubelet_env: Optional[Dict[str, str]] = None
     aws_clock_offset: float = 0.0  # AWS clock minus the node's clock, seconds
-    imds: str = "v2"  # v2 | v1 | down
+    imds: str = "v2"  # v2 | v1 | off (HttpEndpoint disabled: 403 to everything) | down
     cluster_endpoint: Optional[str] = None  # private | public
     # Centralised endpoints: a hub VPC holds these services' endpoints; a private zone shared with
     # this VPC answers their names with the hub's addresses, reached over a transit gateway.
@@ -118,6 +124,19 @@ SCENARIOS = {s.name: s for s in [
     Scenario("policy-denied", "The ecr.api endpoint policy denies GetAuthorizationToken; the node role may not "
              "describe log groups.", policy_deny=("ecr.api",), identity_deny=("logs",),
              expect=(("policy_denied", "ecr.api"), ("iam_denied", "logs")), expect_status="critical"),
+    Scenario("policy-denied-unnamed", "The ec2 endpoint's policy allows only the VPC's network Describe calls, and "
+             "EC2 denies DescribeInstances with its bare \"You are not authorized to perform this operation.\": the "
+             "endpoint's own policy, read from the inventory, names the cause.",
+             policy_deny_unnamed=("ec2",), expect=(("policy_denied", "ec2"),), expect_status="critical"),
+    Scenario("scp-denied", "An organization's service control policy denies kms:ListKeys to the account: the path "
+             "works, granting it to the node role would not help.", org_deny=("kms",),
+             expect=(("org_policy_denied", "kms"),), expect_status="ok"),
+    Scenario("layer-bucket-not-in-gateway-policy", "The S3 gateway endpoint's policy allows only the account's own "
+             "buckets: S3 answers on the path, but every image layer pull gets 403 (AWS's layer bucket is left out).",
+             s3_gateway_policy="own-buckets-only", expect=(("policy_denied", "s3"),), expect_status="critical"),
+    Scenario("imds-off", "IMDS is turned off for the instance (HttpEndpoint disabled): 403 to everything.",
+             imds="off", expect=(("imds_unreachable", None), ("no_credentials", None), ("layer_bucket_unverified", "s3")),
+             expect_status="warn"),
     Scenario("untrusted-tls", "Something with a certificate from another CA answers for sts (TLS inspection).",
              untrusted_tls=("sts",), expect=(("tls_failure", "sts"),), expect_status="critical"),
     Scenario("stale-records", "The corporate resolver has a stale public record for ec2 and an empty zone for "
