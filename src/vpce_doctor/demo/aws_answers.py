@@ -80,9 +80,11 @@ def skew_error(protocol: str, request_time: str, server_time: float, account: st
     def stamp(seconds: float, fmt: str = "%Y%m%dT%H%M%SZ") -> str:
         return datetime.fromtimestamp(seconds, timezone.utc).strftime(fmt)
 
-    return wire.answer(SKEW_REJECTION[protocol], **_values(
+    entry = wire.corpus()[SKEW_REJECTION[protocol]]
+    window = 900 if "15 min." in entry.body else 300  # STS's window is 15 minutes, most services' 5
+    return entry.render(**_values(
         account, request_time=request_time, server_time=stamp(server_time),
-        server_time_minus_skew=stamp(server_time - 300), server_time_iso=stamp(server_time, "%Y-%m-%dT%H:%M:%SZ")))
+        server_time_minus_skew=stamp(server_time - window), server_time_iso=stamp(server_time, "%Y-%m-%dT%H:%M:%SZ")))
 
 
 def request_skew(headers: Dict[str, str], server_time: float):

@@ -187,9 +187,12 @@ def parse_error(body: bytes, headers, protocol: Optional[str] = None) -> Tuple[O
                 if len(parts) == 2 and parts[0]:
                     code = parts[0]
     elif aws_shaped and stripped.startswith("<"):
-        found = re.search(r"<Code>(.*?)</Code>", text, re.S)
+        # Code and Message of the <Error> element (EC2's Response/Errors/Error, query's ErrorResponse/Error,
+        # S3's bare Error); a bare <UnknownOperationException/> root has neither, for botocore too
+        error = _XML_ERROR.search(text)
+        found = _XML_CODE.search(error.group(1)) if error else None
         code = _xml_text(found.group(1)) if found else None
-        found = re.search(r"<Message>(.*?)</Message>", text, re.S)
+        found = _XML_MESSAGE.search(error.group(1)) if error else None
         message = _xml_text(found.group(1)) if found else ""
         aws_shaped = bool(code) or not stripped[1:2].isalpha() or stripped.startswith(("<?xml", "<Error", "<Response"))
     code = code or header_code
@@ -201,6 +204,9 @@ def _header(headers, name: str) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+_XML_ERROR = re.compile(r"<Error(?:\s[^>]*)?>(.*?)</Error>", re.S)
+_XML_CODE = re.compile(r"<Code>(.*?)</Code>", re.S)
+_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.S)
 _XML_ENTITY = re.compile(r"&(lt|gt|quot|apos|amp|#x[0-9a-fA-F]+|#[0-9]+);")
 _XML_NAMED = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
 
