@@ -114,3 +114,17 @@ def test_known_secret_masked_before_the_cut_and_its_prefix_after_one():
 def test_proxy_userinfo_masked(url, masked):
     assert mask_userinfo(url) == masked
     assert "s3cret" not in Redactor().text("proxy is %s" % url)
+
+
+def test_every_server_string_is_masked_where_it_is_read():
+    """A server may echo the request's token in any header an error carries (x-amzn-ErrorType,
+    x-amzn-query-error): the code read from it is masked like the message, before anything keeps it."""
+    class Creds:
+        access_key, secret_key, token = "ASIAEXAMPLEEXAMPLE00", "s" * 40, "IQoJb3JpZ2luX2VjE" + "t" * 300
+
+    headers = {"x-amzn-errortype": "com.amazon.coral.service#" + Creds.token}
+    code, message = aws_call.error_fields(b'{"message": "no"}', headers, Creds, "rest-json")
+    assert code == "***" and message == "no"
+    headers = {"x-amzn-query-error": Creds.token + ";Sender"}
+    code, _ = aws_call.error_fields(b'{"__type": "AccessDeniedException", "message": "no"}', headers, Creds, "json")
+    assert code == "***"
