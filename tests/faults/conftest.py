@@ -11,6 +11,8 @@ from typing import Dict, List, Optional
 
 import pytest
 
+from vpce_doctor.demo import wire
+
 from ..conftest import clean_env, run_cli
 from .hostile import (ENDPOINT_IP, VPC_CIDR, HostileDns, RawServer, good_credentials, http_answer, imds_documents,
                       imds_responder)
@@ -18,11 +20,11 @@ from .hostile import (ENDPOINT_IP, VPC_CIDR, HostileDns, RawServer, good_credent
 # Python's start-up and imports on a loaded 2-core machine, on top of the run's own deadline.
 STARTUP_MARGIN = 12.0
 HOSTNAMES = ["*.us-east-1.amazonaws.com", "*.ecr.us-east-1.amazonaws.com", "*.dkr.ecr.us-east-1.amazonaws.com", "*.s3.us-east-1.amazonaws.com",
-             "*.amazonaws.com"]
+             "*.amazonaws.com", "*.us-east-1.api.aws"]
 
-STS_OK = b"""<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
-<Arn>arn:aws:sts::111122223333:assumed-role/node-role/i-0fa17</Arn><UserId>AROAEXAMPLE:i-0fa17</UserId>
-<Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"""
+# GetCallerIdentity's answer from the wire corpus (query/sts-success-get-caller-identity, with its source)
+STS_OK = wire.answer("query/sts-success-get-caller-identity", role_arn="arn:aws:sts::111122223333:assumed-role/node-role/"
+                     "i-0fa17", user_id="AROAEXAMPLE:i-0fa17", account="111122223333", request_id="0a1b")[2]
 
 
 def aws_ok(request, index):

@@ -218,6 +218,24 @@ def http_answer(status: int, body: bytes = b"", content_type: str = "text/xml", 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def wire_answer(entry_id: str, date_offset: float = 0.0, extra_headers: Dict[str, str] = None, **values: str) -> bytes:
+    """A wire corpus answer (real AWS's, with its source) as bytes on the wire; its Date header
+    `date_offset` seconds off this machine's clock, as from an AWS whose clock the node disagrees with."""
+    from vpce_doctor.demo import wire
+
+    entry = wire.corpus()[entry_id]
+    defaults = {name: "v-%s" % name for name in entry.placeholders}
+    defaults.update(values)
+    status, headers, body = entry.render(**defaults)
+    headers = dict(headers, **(extra_headers or {}))
+    lines = ["HTTP/1.1 %d X" % status, "Content-Length: %d" % len(body),
+             "Date: %s" % formatdate(time.time() + date_offset, usegmt=True), "Connection: close"]
+    # the body goes whole, with its length: a capture's Transfer-Encoding does not describe it
+    hop = ("content-length", "date", "connection", "transfer-encoding")
+    lines += ["%s: %s" % kv for kv in headers.items() if kv[0].lower() not in hop]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
 class Request:
     def __init__(self, method: str, path: str, headers: Dict[str, str], body: bytes):
         self.method, self.path, self.headers, self.body = method, path, headers, body

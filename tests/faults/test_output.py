@@ -224,9 +224,13 @@ def test_imds_identifiers_are_vetted(poisoned_world, tmp_path):
 @pytest.fixture
 def hostile_api_world(dns_backend, monkeypatch):
     def denial(protocol, action, account):
-        message = ("User: x is not authorized to perform: %s because no VPC endpoint policy allows the %s action%s"
-                   % (action, action, HOSTILE))
-        return aws_answers.error(protocol, 403, aws_answers.denial_code(protocol), message)
+        # the corpus's endpoint-policy denial, its message carrying the hostile text (JSON-escaped, as a server
+        # would send it): the scenario denies ecr.api, a JSON 1.1 API
+        assert protocol == "json"
+        status, headers, body = aws_answers.policy_denial(protocol, action, account)
+        error = json.loads(body)
+        error["message"] += HOSTILE
+        return status, headers, json.dumps(error).encode()
 
     monkeypatch.setattr(aws_answers, "policy_denial", denial)
     with World(SCENARIOS["policy-denied"], dns_backend=dns_backend) as world:

@@ -2,7 +2,8 @@
 environment, a shared credentials file, a container credentials endpoint, a proxy URL with a
 password in a fake kubelet's environment, an ECR authorization token in an answer), an endpoint that
 echoes the request's token and signature back in its error messages (with the 400-character cut
-falling inside the token), and a scan of every artifact the runs produce: text, JSON, the
+falling inside the token) and in every header an error may carry (x-amzn-ErrorType, x-amzn-query-error,
+Content-Type), and a scan of every artifact the runs produce: text, JSON, the
 Prometheus textfile, the state dir (last.json, history) and the journal lines."""
 import json
 import os
@@ -38,6 +39,13 @@ def echoing(request, index):
                                        "proxyEndpoint": "https://111122223333.dkr.ecr.us-east-1.amazonaws.com"}]}
         return http_answer(200, json.dumps(body).encode(), "application/x-amz-json-1.1")
     token = request.headers.get("x-amz-security-token", "")
+    if target.startswith("Logs_"):
+        # the token echoed in every header a server's error may carry: x-amzn-ErrorType (after a coral
+        # namespace, so a code reduced to its last part is the token itself) and x-amzn-query-error
+        return http_answer(400, b'{"message": "denied"}', "application/x-amz-json-1.1", {
+            "x-amzn-ErrorType": "com.amazon.coral.service#%s" % token, "x-amzn-query-error": "%s;Sender" % token})
+    if target.startswith("TrentService."):
+        return http_answer(500, b"", "text/plain; echo=%s" % token)  # described by its Content-Type
     head = "The security token included in the request is invalid: "
     message = "%s%s %s (Authorization: %s)" % (head, "." * (350 - len(head)), token,
                                                request.headers.get("authorization", ""))
@@ -80,7 +88,7 @@ def test_no_marker_in_any_artifact(node, servers, good_tls, tmp_path, kubelet):
     imds = servers(RawServer("127.77.0.251", imds_responder(imds_documents(good_credentials("IMDSMARK")))))
     endpoint = servers(RawServer(ENDPOINT_IP, echoing, good_tls))
     node.imds_url = "http://127.77.0.251:%d" % imds.port
-    node.https_port, node.services, node.deadline = endpoint.port, "sts,ecr.api,ec2", 8.0
+    node.https_port, node.services, node.deadline = endpoint.port, "sts,ecr.api,ec2,logs,kms", 8.0
     artifacts = {}
     for name, (env, key) in _sources(tmp_path, servers).items():
         node.env = env
@@ -102,6 +110,7 @@ def test_no_marker_in_any_artifact(node, servers, good_tls, tmp_path, kubelet):
         api = {s["id"]: s["probes"]["api"] for s in report["services"]}
         assert api["sts"]["outcome"] == "invalid_credentials" and "***" in api["sts"]["message"]
         assert api["ecr.api"]["outcome"] == "success"
+        assert api["logs"]["error_code"] == "***" and api["kms"]["outcome"] == "server_error"
     assert len(artifacts) >= 4 * 7
     leaks = sorted({(where, marker) for where, content in artifacts.items() for marker in MARKERS.values()
                     if marker.lower() in content.lower()})

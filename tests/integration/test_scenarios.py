@@ -6,6 +6,7 @@ import re
 import pytest
 
 from vpce_doctor.core.model import EXIT_CODES
+from vpce_doctor.demo import wire
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
@@ -33,7 +34,11 @@ def test_scenario_findings_status_and_exit_code(name, dns_backend, report_valida
         done = run_cli(["check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT)])
         secrets = world.secrets
         SEEN_REQUESTS.extend(world.requests)
+        answered = list(world.aws.answered)
     assert "Traceback" not in done.stderr
+    # every simulated answer was moto's or a wire corpus entry with its public source
+    corpus = wire.corpus()
+    assert answered and all(a == "moto" or (a in corpus and corpus[a].source) for a in answered), answered
     report = json.loads(done.stdout)
     report_validator(report)
     found = sorted((f["code"], f["service"] or "") for f in report["findings"])

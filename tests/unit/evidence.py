@@ -50,22 +50,36 @@ def tls(address="10.0.1.20", ok=True, phase="done", kind=None, error=None):
                      availability_zone=None, ok=ok, phase=phase, error_kind=kind, error=error)
 
 
-def api(outcome=aws_call.SUCCESS, code=None, message=None, skew=None):
-    return aws_call.ApiResult(operation="DescribeAvailabilityZones", outcome=outcome, error_code=code,
-                              message=message, skew_seconds=skew, server_date="x" if skew is not None else None)
+def api(outcome=aws_call.SUCCESS, code=None, message=None, skew=None, operation="DescribeAvailabilityZones",
+        denied_by=None):
+    return aws_call.ApiResult(operation=operation, outcome=outcome, error_code=code, message=message,
+                              skew_seconds=skew, server_date="x" if skew is not None else None, denied_by=denied_by)
 
 
-def endpoint(service="com.amazonaws.us-east-1.ec2", private_dns=True, azs=("us-east-1a", "us-east-1b")):
+def policy(*statements):
+    """An endpoint PolicyDocument as DescribeVpcEndpoints returns it: JSON text."""
+    import json
+
+    return json.dumps({"Version": "2008-10-17", "Statement": list(statements)})
+
+
+def allow(actions, resources="*"):
+    return {"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": resources}
+
+
+def endpoint(service="com.amazonaws.us-east-1.ec2", private_dns=True, azs=("us-east-1a", "us-east-1b"),
+             policy_document=None):
     enis = tuple(EndpointEni("eni-%d" % i, "10.0.%d.20" % (i + 1), az, "subnet-%d" % i) for i, az in enumerate(azs))
     return Endpoint(id="vpce-0123", service_name=service, type="Interface", state="available",
                     private_dns_enabled=private_dns, subnet_ids=(), security_group_ids=("sg-0e",), route_table_ids=(),
                     dns_entries=({"dns_name": "vpce-0123-abcd.ec2.us-east-1.vpce.amazonaws.com", "hosted_zone_id": "Z7"},),
-                    enis=enis)
+                    enis=enis, policy_document=policy_document)
 
 
-def gateway(service="com.amazonaws.us-east-1.s3", route_tables=("rtb-main",)):
+def gateway(service="com.amazonaws.us-east-1.s3", route_tables=("rtb-main",), policy_document=None):
     return Endpoint(id="vpce-0gw", service_name=service, type="Gateway", state="available", private_dns_enabled=False,
-                    subnet_ids=(), security_group_ids=(), route_table_ids=tuple(route_tables), dns_entries=())
+                    subnet_ids=(), security_group_ids=(), route_table_ids=tuple(route_tables), dns_entries=(),
+                    policy_document=policy_document)
 
 
 def route_table(*routes, id="rtb-node", main=False):
@@ -83,12 +97,14 @@ DENIED = Inventory(available=False, denied=True,
 
 
 def service(vpc=None, node=None, tls_results=None, api_result=None, id="ec2", endpoint_type="Interface",
-            required=True, name="com.amazonaws.us-east-1.ec2", hostname="ec2.us-east-1.amazonaws.com", needed=()):
+            required=True, name="com.amazonaws.us-east-1.ec2", hostname="ec2.us-east-1.amazonaws.com", needed=(),
+            iam_action="ec2:DescribeAvailabilityZones", iam_resource=None):
     lookups = [vpc if vpc is not None else inside("vpc", hostname)] + list(node if node is not None else [inside("node", hostname)])
     return verdicts.ServiceEvidence(id=id, endpoint_type=endpoint_type, endpoint_service_name=name, hostname=hostname,
                                     required=required, dns=lookups,
                                     tls=tls_results if tls_results is not None else [tls(), tls("10.0.2.20")],
-                                    api=api_result if api_result is not None else api(), action_needed_by=needed)
+                                    api=api_result if api_result is not None else api(), action_needed_by=needed,
+                                    iam_action=iam_action, iam_resource=iam_resource)
 
 
 def node(inv=None, az="us-east-1a", **kw):

@@ -6,11 +6,27 @@ from vpce_doctor.checks.probes import aws_call
 
 from vpce_doctor.checks.probes.route_table import Route
 
-from .evidence import (DENIED, NO_INVENTORY, Soa, api, dns, endpoint, gateway, inside, inventory, missing, node,
-                       public, remote, route_table, service, tls)
+from .evidence import (DENIED, NO_INVENTORY, Soa, allow, api, dns, endpoint, gateway, inside, inventory, missing,
+                       node, policy, public, remote, route_table, service, tls)
 from .test_verdicts_components import COMPONENT_ROWS
 
 S3_HOST = "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
+LAYERS = "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"
+EC2_BARE = "You are not authorized to perform this operation."
+STS_IDENTITY = "User: arn:aws:sts::1:assumed-role/r/i is not authorized to perform: sts:GetCallerIdentity because no " \
+    "identity-based policy allows the sts:GetCallerIdentity action"
+
+
+def s3_reached(**kw):
+    """The layer bucket's bare 403 to the unsigned path-only probe, through the gateway on the node's table."""
+    return service(id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3",
+                   vpc=public("vpc", S3_HOST), node=[public("node", S3_HOST)], tls_results=[tls("203.0.113.10")],
+                   api_result=api(aws_call.REACHED, "AccessDenied", "HTTP 403 AccessDenied", operation="GetLayerBucket"),
+                   iam_action="s3:GetObject", iam_resource=LAYERS, **kw)
+
+
+def on_node_table(gw):
+    return inventory(gw, table=route_table(Route(None, "pl-63a5400a", "vpc-endpoint", "vpce-0gw", "active")))
 TIMEOUT = dict(ok=False, phase="connect", kind="timeout", error="TCP connect timed out")
 
 SERVICE_ROWS = [
@@ -45,6 +61,27 @@ SERVICE_ROWS = [
     ("identity policy denies an action a running component needs",
      service(api_result=api(aws_call.IAM_DENIED, "AccessDenied", "identity"), needed=("kubelet",)),
      node(), [("iam_denied", "warning")]),
+    ("an organization's SCP denies", service(api_result=api(aws_call.ORG_DENIED, "AccessDenied", "scp",
+                                                          denied_by="service control policy")),
+     node(), [("org_policy_denied", "info")]),
+    ("denial without a policy type, endpoint policy denies it",
+     service(api_result=api(aws_call.ACCESS_DENIED, "UnauthorizedOperation", EC2_BARE)),
+     node(inventory(endpoint(policy_document=policy(allow("ec2:DescribeInstances"))))), [("policy_denied", "critical")]),
+    ("denial without a policy type, endpoint policy allows it",
+     service(api_result=api(aws_call.ACCESS_DENIED, "UnauthorizedOperation", EC2_BARE)),
+     node(inventory(endpoint(policy_document=policy(allow("ec2:Describe*"))))), [("access_denied", "info")]),
+    ("denial without a policy type, inventory not readable",
+     service(api_result=api(aws_call.ACCESS_DENIED, "UnauthorizedOperation", EC2_BARE)), node(DENIED),
+     [("access_denied", "warning")]),
+    ("GetCallerIdentity denied in identity words: never the identity policy",
+     service(id="sts", api_result=api(aws_call.IAM_DENIED, "AccessDenied", STS_IDENTITY, operation="GetCallerIdentity"),
+             iam_action="sts:GetCallerIdentity"), node(NO_INVENTORY), [("access_denied", "warning")]),
+    ("layer bucket reached, gateway policy allows it", s3_reached(), node(on_node_table(gateway(
+        route_tables=("rtb-node",), policy_document=policy(allow("s3:GetObject", LAYERS))))), []),
+    ("layer bucket reached, gateway policy leaves it out", s3_reached(), node(on_node_table(gateway(
+        route_tables=("rtb-node",), policy_document=policy(allow("s3:GetObject", "arn:aws:s3:::my-bucket/*"))))),
+     [("policy_denied", "critical")]),
+    ("layer bucket reached, policy not readable", s3_reached(), node(DENIED), [("layer_bucket_unverified", "info")]),
     ("no ENI in the node's AZ", service(), node(inventory(endpoint(azs=("us-east-1b",)))),
      [("endpoint_az_missing", "warning")]),
     ("S3 gateway: public answers are right", service(id="s3", endpoint_type="Gateway", hostname=S3_HOST,
@@ -221,25 +258,25 @@ def test_every_code_has_a_row():
 
 
 CLASSIFY = [
-    (200, None, "", None, aws_call.SUCCESS),
-    (401, None, "", [200, 401], aws_call.SUCCESS),
-    (403, "AccessDenied", "Access Denied", [200, 403], aws_call.SUCCESS),
-    (403, "AccessDeniedException", "... because no VPC endpoint policy allows the ecr:X action", None, aws_call.POLICY_DENIED),
-    (403, "UnauthorizedOperation", "... with an explicit deny in a VPC endpoint policy", None, aws_call.POLICY_DENIED),
-    (403, None, "denied because no VPC endpoint policy allows it", "any", aws_call.POLICY_DENIED),
-    (403, "AccessDenied", "no identity-based policy allows", None, aws_call.IAM_DENIED),
-    (400, "com.amazon.coral.service#AccessDeniedException", "not authorized", None, aws_call.IAM_DENIED),
-    (403, "RequestTimeTooSkewed", "", None, aws_call.CLOCK_SKEW),
-    (403, "SignatureDoesNotMatch", "Signature expired: 20261124T000000Z is now earlier than", None, aws_call.CLOCK_SKEW),
-    (400, "InvalidClientTokenId", "The security token included in the request is invalid", None,
+    (200, None, "", False, aws_call.SUCCESS),
+    (401, None, "", True, aws_call.REACHED),
+    (403, "AccessDenied", "Access Denied", True, aws_call.REACHED),
+    (403, "AccessDeniedException", "... because no VPC endpoint policy allows the ecr:X action", False, aws_call.POLICY_DENIED),
+    (403, "UnauthorizedOperation", "... with an explicit deny in a VPC endpoint policy", False, aws_call.POLICY_DENIED),
+    (403, None, "denied because no VPC endpoint policy allows it", True, aws_call.POLICY_DENIED),
+    (403, "AccessDenied", "because no identity-based policy allows", False, aws_call.IAM_DENIED),
+    (400, "com.amazon.coral.service#AccessDeniedException", "not authorized", False, aws_call.ACCESS_DENIED),
+    (403, "RequestTimeTooSkewed", "", False, aws_call.CLOCK_SKEW),
+    (403, "SignatureDoesNotMatch", "Signature expired: 20261124T000000Z is now earlier than", False, aws_call.CLOCK_SKEW),
+    (400, "InvalidClientTokenId", "The security token included in the request is invalid", False,
      aws_call.INVALID_CREDENTIALS),
-    (500, "InternalError", "", None, aws_call.SERVER_ERROR),
+    (500, "InternalError", "", False, aws_call.SERVER_ERROR),
 ]
 
 
-@pytest.mark.parametrize("status,code,message,expect,outcome", CLASSIFY)
-def test_api_outcome_classification(status, code, message, expect, outcome):
-    assert aws_call.classify(status, code, message, expect) == outcome
+@pytest.mark.parametrize("status,code,message,path_only,outcome", CLASSIFY)
+def test_api_outcome_classification(status, code, message, path_only, outcome):
+    assert aws_call.classify(status, code, message, path_only) == outcome
 
 
 def test_hub_port_blocked_fix_names_the_route_and_the_hub_security_group():

@@ -75,7 +75,7 @@ def discover(settings: Settings, remaining, imds_facts=None) -> NodeFacts:
         cluster_endpoint=cluster,
         cluster_name=imds_facts.cluster_name,
         imds={"endpoint": imds_facts.endpoint, "reachable": imds_facts.reachable, "version": imds_facts.version,
-              "error": imds_facts.error, "iam_role": imds_facts.iam_role},
+              "error": imds_facts.error, "iam_role": imds_facts.iam_role, "turned_off": imds_facts.turned_off},
         components=tuple(components),
         discovery_notes=tuple(notes),
         instance_credentials=imds_facts.role_credentials,

@@ -22,6 +22,8 @@ class ImdsFacts:
     reachable: bool = False
     version: Optional[str] = None  # "v2" | "v1"
     error: Optional[str] = None
+    # IMDS answers 403 to everything when the instance's metadata options have HttpEndpoint disabled
+    turned_off: bool = False
     identity: Dict[str, str] = field(default_factory=dict)
     vpc_id: Optional[str] = None
     subnet_id: Optional[str] = None
@@ -42,7 +44,9 @@ class RoleCredentials(NamedTuple):
 
 
 class _Refused(Exception):
-    pass
+    def __init__(self, message: str, turned_off: bool = False):
+        super().__init__(message)
+        self.turned_off = turned_off
 
 
 class ImdsClient:
@@ -156,9 +160,15 @@ class ImdsClient:
             self.token = body.strip()
             return "v2"
         # The token call was answered but refused: IMDSv1 may still be on.
-        if self.get("/latest/meta-data/instance-id") is not None:
+        v1_status, _ = self._request("GET", "/latest/meta-data/instance-id", {})
+        if v1_status == 200:
             return "v1"
-        raise _Refused("IMDS refused the token call (HTTP %d) and IMDSv1 is off" % status)
+        # "If you turn off the IMDS ... you receive a 403 Forbidden" (EC2 User Guide, instance metadata
+        # options); IMDSv2-only answers IMDSv1 with 401 instead.
+        if status == 403 and v1_status == 403:
+            raise _Refused("IMDS is turned off for this instance (HTTP 403 to the IMDSv2 token call and to IMDSv1: "
+                           "its metadata options have HttpEndpoint disabled)", turned_off=True)
+        raise _Refused("IMDS refused the token call (HTTP %d) and IMDSv1 is off (HTTP %d)" % (status, v1_status))
 
 
 IDENTITY_FIELDS = ("region", "availabilityZone", "instanceId", "accountId", "privateIp")
@@ -220,6 +230,7 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard,
         facts.version = client.connect()
     except (OSError, http.client.HTTPException, _Refused, NetworkNotAllowed) as exc:
         facts.error = "%s: %s" % (type(exc).__name__, exc)
+        facts.turned_off = getattr(exc, "turned_off", False)
         client.close()
         return facts
     try:

@@ -202,7 +202,7 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
         "vpc_cidrs": _strs(node.get("vpc_cidrs")),
         "endpoint_cidrs": _strs(node.get("endpoint_cidrs")),
         "resolvers": {"vpc": _str(resolvers.get("vpc")) or "?", "custom": _strs(resolvers.get("custom"))},
-        "imds": _fields(imds, strings=("version", "endpoint", "error", "iam_role"), booleans=("reachable",)),
+        "imds": _fields(imds, strings=("version", "endpoint", "error", "iam_role"), booleans=("reachable", "turned_off")),
         "notes": _strs(node.get("notes")),
     })
     out["services"] = services

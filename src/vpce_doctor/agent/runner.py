@@ -239,6 +239,11 @@ def _credentials_if_known(ctx: "CheckContext"):
         return None
 
 
+def _role_arn(ctx: "CheckContext", facts: NodeFacts) -> Optional[str]:
+    role, account = (facts.imds or {}).get("iam_role"), facts.account_id
+    return "arn:%s:iam::%s:role/%s" % (ctx.partition.id, account, role) if role and account else None
+
+
 def _evidence(results: List[CheckResult], check_id: str, service_id: Optional[str]):
     for r in results:
         if r.check == check_id and r.service == service_id:
@@ -269,6 +274,7 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
         clock_tolerance=settings.clock_tolerance,
         endpoint_cidrs=facts.endpoint_cidrs,
         iam_role=(facts.imds or {}).get("iam_role"),
+        role_arn=_role_arn(ctx, facts),
     )
     running = {c.get("name") for c in facts.components}
     by_id = {c.id: c for c in checks}
@@ -281,7 +287,9 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
             id=spec.id, endpoint_type=spec.endpoint_type, endpoint_service_name=_service_name(ctx, node, spec),
             hostname=hostnames[0] if hostnames else "", required=spec.always_required or bool(needed.get(spec.id)),
             dns=_evidence(own, "dns", spec.id), tls=_evidence(own, "tls", spec.id), api=_evidence(own, "api", spec.id),
-            action_needed_by=tuple(c for c in spec.probe.get("action_needed_by", ()) if c in running))
+            action_needed_by=tuple(c for c in spec.probe.get("action_needed_by", ()) if c in running),
+            iam_action=spec.iam_action(getattr(_evidence(own, "api", spec.id), "operation", None)),
+            iam_resource=spec.iam_resource(facts.region or "", ctx.partition))
         judged, judge_errors = _outside_findings(by_id, own, facts, spec)
         own = own + judge_errors
         findings = verdicts.service_findings(evidence, node) + judged

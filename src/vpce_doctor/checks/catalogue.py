@@ -54,6 +54,20 @@ class ServiceSpec:
         probe.update(filled)
         return probe
 
+    def iam_action(self, operation: Optional[str] = None) -> Optional[str]:
+        """The IAM action the probe stands for (e.g. ec2:DescribeInstances; cloudwatch:ListDashboards,
+        whose signing name is monitoring), for judging a denial against an endpoint policy."""
+        probe = self.probe
+        if probe.get("iam_action"):
+            return probe["iam_action"]
+        if probe.get("kind") != "aws":
+            return None
+        return "%s:%s" % (probe.get("signing_name", self.id), operation or probe["operation"])
+
+    def iam_resource(self, region: str, partition: Partition) -> Optional[str]:
+        template = self.probe.get("iam_resource")
+        return template.format(region=region, partition=partition.id) if template else None
+
     def hostnames(self, region: str, partition: Partition, account: Optional[str]) -> List[str]:
         names = []
         for template in self.hostname_templates:

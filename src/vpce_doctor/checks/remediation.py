@@ -271,10 +271,13 @@ def proxy_bypass_missing(where: Where, component: str, missing: Sequence[str], n
                   "sudo systemctl daemon-reload && sudo systemctl restart %s" % q(unit)))
 
 
-def imds_unreachable(where: Where) -> Remediation:
+def imds_unreachable(where: Where, turned_off: bool = False) -> Remediation:
     return Remediation(
-        text="IMDS answered neither v2 nor v1. Check the instance metadata options (endpoint enabled; a hop limit "
-             "of 2 where containers need it) and host firewall rules for 169.254.169.254.",
+        text=("IMDS is turned off in this instance's metadata options (HttpEndpoint disabled): the node has no "
+              "region, identity or role credentials from it. Turn it on (IMDSv2 only, hop limit 2 for containers)."
+              if turned_off else
+              "IMDS answered neither v2 nor v1. Check the instance metadata options (endpoint enabled; a hop limit "
+              "of 2 where containers need it) and host firewall rules for 169.254.169.254."),
         commands=("aws ec2 describe-instances --region %s --instance-ids %s --query 'Reservations[].Instances[].MetadataOptions'"
                   % (q(where.region), q(where.instance_id or "<INSTANCE-ID>")),
                   "aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-endpoint enabled "

@@ -19,8 +19,7 @@ failures it explains stay as its evidence instead of becoming findings of their 
 | a node resolver answers public                                  | custom_dns_not_forwarding |
 | TCP 443 to endpoint addresses (this VPC's or a hub's) fails     | port_blocked              |
 | TLS handshake or certificate fails                              | tls_failure               |
-| API: "... VPC endpoint policy ..." denial                       | policy_denied             |
-| API: AccessDenied from an identity policy                       | iam_denied (info unless a running component needs the action) |
+| API denials and path-only probes (verdicts_access.py)           | policy_denied, iam_denied, org_policy_denied, access_denied, layer_bucket_unverified |
 | endpoint has no ENI in the node's AZ                            | endpoint_az_missing       |
 
 Addresses are vpc (this VPC's CIDR blocks), remote (private elsewhere: a hub VPC reached over a
@@ -41,7 +40,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from ..core.addresses import SCOPE_REMOTE, containing_network
 from ..core.model import CRITICAL, INFO, WARNING, Finding
 from . import remediation as fix
-from . import verdicts_components
+from . import verdicts_access, verdicts_components
 from . import verdicts_dns as dns_path
 from .probes import aws_call
 from .probes import dns as dns_probe
@@ -54,7 +53,7 @@ CODES = (
     "dns_failure", "port_blocked", "tls_failure", "policy_denied", "iam_denied", "endpoint_az_missing",
     "clock_skew", "no_credentials", "proxy_bypass_missing", "imds_unreachable", "cluster_endpoint_unreachable",
     "gateway_route_missing", "inventory_unavailable",
-) + dns_path.CODES + verdicts_components.CODES
+) + verdicts_access.CODES + dns_path.CODES + verdicts_components.CODES
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,9 @@ class ServiceEvidence:
     api: Optional[aws_call.ApiResult]
     # running components that call the API probe's own action with the node role
     action_needed_by: Sequence[str] = ()
+    # the IAM action (and resource) the API probe stands for, to judge a denial against the endpoint policy
+    iam_action: Optional[str] = None
+    iam_resource: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class NodeEvidence:
     clock_tolerance: float = 60.0
     endpoint_cidrs: Sequence[str] = ()  # --endpoint-cidr: where a hub's endpoints are
     iam_role: Optional[str] = None  # the instance profile's role (IMDS), for IAM fixes
+    role_arn: Optional[str] = None  # arn:<partition>:iam::<account>:role/<iam_role>, for endpoint policy principals
 
     @property
     def route_table(self) -> Optional[RouteTable]:
@@ -105,7 +108,7 @@ def _primary(ev: ServiceEvidence, role: str) -> List[dns_probe.DnsLookup]:
 
 
 def _api_symptom(ev: ServiceEvidence) -> List[str]:
-    if ev.api is not None and ev.api.outcome not in (aws_call.SUCCESS, aws_call.SKIPPED):
+    if ev.api is not None and ev.api.outcome not in (aws_call.SUCCESS, aws_call.REACHED, aws_call.SKIPPED):
         return ["api %s: %s" % (ev.api.operation, ev.api.message or ev.api.outcome)]
     return []
 
@@ -166,7 +169,7 @@ def _path_findings(ev, node, endpoint) -> List[Finding]:
     """Past DNS: TCP and TLS on the addresses the node resolves, the signed call, the endpoint's AZs."""
     findings = _tls_findings(ev, node, endpoint)
     if not any(f.severity == CRITICAL for f in findings):
-        findings += _api_findings(ev, node, endpoint)
+        findings += verdicts_access.api_findings(ev, node, endpoint)
     if endpoint is not None and node.availability_zone and endpoint.availability_zones \
             and node.availability_zone not in endpoint.availability_zones:
         findings.append(_finding(
@@ -232,7 +235,7 @@ def _gateway_findings(ev, node, inventory) -> List[Finding]:
                                  route_table_id=table.id if table is not None else None),
             _route_evidence(table) + _symptoms(ev))]
     endpoint = on_table[0] if on_table else (endpoints[0] if endpoints else None)
-    return _tls_findings(ev, node, endpoint) + _api_findings(ev, node, endpoint)
+    return _tls_findings(ev, node, endpoint) + verdicts_access.api_findings(ev, node, endpoint)
 
 
 def _route_evidence(table: Optional[RouteTable]) -> List[str]:
@@ -293,28 +296,6 @@ def _remote_port_blocked_fix(ev, node, addresses: List[str]):
                                    (route.target, route.target_id) if route is not None else None)
 
 
-def _api_findings(ev, node, endpoint) -> List[Finding]:
-    api = ev.api
-    if api is None:
-        return []
-    endpoint_id = endpoint.id if endpoint is not None else None
-    detail = "%s: %s" % (api.error_code or api.http_status, api.message or "")
-    if api.outcome == aws_call.POLICY_DENIED:
-        return [_finding("policy_denied", CRITICAL, ev.id,
-                         "%s through the endpoint is denied by a VPC endpoint policy (%s)" % (api.operation, detail),
-                         fix.policy_denied(node.where, ev.id, endpoint_id, api.operation), [detail])]
-    if api.outcome == aws_call.IAM_DENIED:
-        # The denial came back from AWS through the endpoint: the path is proven. It matters only
-        # when a running component needs that very action with the node role.
-        needed = list(ev.action_needed_by)
-        return [_finding("iam_denied", WARNING if needed else INFO, ev.id,
-                         "%s reached AWS through the endpoint but the node's identity is denied (%s)%s"
-                         % (api.operation, detail, "; %s needs this action" % ", ".join(needed) if needed
-                            else "; the denial itself proves the network path and the endpoint"),
-                         fix.iam_denied(node.where, ev.id, api.operation), [detail])]
-    return []
-
-
 def api_inconclusive(ev: ServiceEvidence) -> bool:
     """The API answered, but with nothing that proves the service works or names a cause: HTTP 5xx,
     throttled twice, an answer not shaped like AWS's (a captive portal's page), an unknown error code.
@@ -325,7 +306,12 @@ def api_inconclusive(ev: ServiceEvidence) -> bool:
 def node_findings(node: NodeEvidence) -> List[Finding]:
     findings = []
     where = node.where
-    if node.imds is not None and not node.imds.get("reachable", True):
+    if node.imds is not None and node.imds.get("turned_off"):
+        findings.append(_finding("imds_unreachable", WARNING, None,
+                                 "IMDS at %s is turned off for this instance: it answers 403 to IMDSv2 and IMDSv1 alike "
+                                 "(metadata options HttpEndpoint disabled)" % node.imds.get("endpoint"),
+                                 fix.imds_unreachable(where, turned_off=True)))
+    elif node.imds is not None and not node.imds.get("reachable", True):
         findings.append(_finding("imds_unreachable", WARNING, None,
                                  "IMDS at %s answers neither v2 nor v1 (%s)" % (node.imds.get("endpoint"), node.imds.get("error")),
                                  fix.imds_unreachable(where)))

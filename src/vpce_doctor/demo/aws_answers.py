@@ -1,52 +1,58 @@
-"""How the simulated AWS side answers: moto for real APIs, canned answers where moto has
-none (registry /v2/, the layer bucket, services without a read-only API), and the
-errors real AWS gives for endpoint-policy and identity denials and for a skewed clock."""
+"""How the simulated AWS side answers: moto for real APIs; everything else from the wire corpus
+(demo/wire.py), each answer a real AWS answer with its public source: the registry's /v2/, the
+layer bucket, service roots, endpoint-policy, identity and SCP denials, a skewed clock."""
 from __future__ import annotations
 
 import http.client
-import json
 import time
 from datetime import datetime, timezone
 from typing import Dict, Tuple
 
+from . import wire
+
 Answer = Tuple[int, Dict[str, str], bytes]
 ROLE_ARN = "arn:aws:sts::%s:assumed-role/eks-node-role/i-0123456789abcdef0"
+REQUEST_ID = "5e0c0b7a-1d2f-4c3b-9a8e-0f1e2d3c4b5a"
+
+# Which corpus entry (demo/wire/*.json, each with its source) answers each case, per protocol.
+# A protocol missing from a row has no answer of that kind in the corpus: the simulator refuses
+# to make one up (KeyError at the scenario's first such request).
+ENDPOINT_POLICY_DENIAL = {"ec2": "ec2/endpoint-denied-implicit", "query": "query/endpoint-denied-implicit",
+                          "json": "json/endpoint-denied-implicit", "registry": "registry/manifest-denied-endpoint-policy"}
+IDENTITY_DENIAL = {"ec2": "ec2/identity-denied", "query": "query/identity-denied", "json": "json/identity-denied-json11",
+                   "rest-json": "rest-json/eks-identity-denied", "registry": "registry/manifest-denied-identity"}
+# older and some current wordings name no policy type, also when an endpoint policy is the cause
+UNNAMED_DENIAL = {"ec2": "ec2/denied-bare", "json": "json/identity-denied-dynamodb",
+                  "rest-json": "rest-json/eks-identity-denied"}
+SCP_DENIAL = {"ec2": "ec2/scp-denied-explicit", "query": "query/scp-denied-explicit", "json": "json/scp-denied-explicit"}
+# what a signature outside the allowed window gets: EC2's AuthFailure names no time (the Date header
+# does), the others say "Signature expired"
+SKEW_REJECTION = {"ec2": "ec2/auth-failure", "query": "query/signature-expired", "json": "json/signature-expired",
+                  "rest-json": "rest-json/signature-expired", "s3": "s3/request-time-too-skewed"}
 
 
-def error(protocol: str, status: int, code: str, message: str) -> Answer:
-    if protocol == "ec2":
-        body = ("<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors>"
-                "<RequestID>5e0c0b7a-demo</RequestID></Response>" % (code, message))
-        return status, {"Content-Type": "text/xml;charset=UTF-8"}, body.encode()
-    if protocol in ("query", "s3"):
-        body = ("<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
-                "<RequestId>5e0c0b7a-demo</RequestId></ErrorResponse>" % (code, message))
-        if protocol == "s3":
-            body = "<Error><Code>%s</Code><Message>%s</Message></Error>" % (code, message)
-        return status, {"Content-Type": "text/xml"}, body.encode()
-    if protocol == "registry":
-        body = json.dumps({"errors": [{"code": "DENIED", "message": message}]})
-        return status, {"Content-Type": "application/json"}, body.encode()
-    if protocol == "rest-json":
-        return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, json.dumps({"message": message}).encode()
-    return status, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps({"__type": code, "message": message}).encode()
-
-
-def denial_code(protocol: str) -> str:
-    return {"ec2": "UnauthorizedOperation", "query": "AccessDenied", "s3": "AccessDenied",
-            "registry": "DENIED", "rest-json": "AccessDeniedException"}.get(protocol, "AccessDeniedException")
+def _values(account: str, region: str = "us-east-1", **more: str) -> Dict[str, str]:
+    values = dict(account=account, region=region, role_arn=ROLE_ARN % account, request_id=REQUEST_ID,
+                  resource="*", encoded_message="EXAMPLE-encoded-authorization-failure-message",
+                  host_id="vpce-doctor-simulated-host-id", repository="vpce-doctor/demo")
+    values.update(more)
+    return values
 
 
 def policy_denial(protocol: str, action: str, account: str) -> Answer:
-    message = ("User: %s is not authorized to perform: %s because no VPC endpoint policy allows the %s action"
-               % (ROLE_ARN % account, action, action))
-    return error(protocol, 403, denial_code(protocol), message)
+    return wire.answer(ENDPOINT_POLICY_DENIAL[protocol], **_values(account, action=action))
 
 
 def identity_denial(protocol: str, action: str, account: str) -> Answer:
-    message = ("User: %s is not authorized to perform: %s because no identity-based policy allows the %s action"
-               % (ROLE_ARN % account, action, action))
-    return error(protocol, 403, denial_code(protocol), message)
+    return wire.answer(IDENTITY_DENIAL[protocol], **_values(account, action=action))
+
+
+def unnamed_denial(protocol: str, action: str, account: str) -> Answer:
+    return wire.answer(UNNAMED_DENIAL[protocol], **_values(account, action=action))
+
+
+def scp_denial(protocol: str, action: str, account: str) -> Answer:
+    return wire.answer(SCP_DENIAL[protocol], **_values(account, action=action))
 
 
 # What the AWS-managed node policies grant (AmazonEKSWorkerNodePolicy, AmazonEC2ContainerRegistryReadOnly,
@@ -70,29 +76,15 @@ def managed_policies_allow(action: str) -> bool:
     return action in MANAGED_NODE_POLICY_ACTIONS or service in ("ssmmessages", "ec2messages")
 
 
-def managed_policy_denial(protocol: str, action: str, account: str) -> Answer:
-    """An identity-policy denial as each protocol really sends it: EC2 403 UnauthorizedOperation
-    with its "You are not authorized" preamble; query APIs 403 AccessDenied in an ErrorResponse;
-    JSON APIs 400 with __type AccessDeniedException; REST-JSON 403 with a coral x-amzn-ErrorType."""
-    who = "User: %s is not authorized to perform: %s because no identity-based policy allows the %s action" % (
-        ROLE_ARN % account, action, action)
-    if protocol == "ec2":
-        return error("ec2", 403, "UnauthorizedOperation", "You are not authorized to perform this operation. " + who)
-    if protocol == "query":
-        return error("query", 403, "AccessDenied", who)
-    if protocol == "rest-json":
-        return 403, {"Content-Type": "application/json",
-                     "x-amzn-ErrorType": "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/"}, \
-            json.dumps({"message": who}).encode()
-    return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(
-        {"__type": "AccessDeniedException", "message": who}).encode()
+def skew_error(protocol: str, request_time: str, server_time: float, account: str) -> Answer:
+    def stamp(seconds: float, fmt: str = "%Y%m%dT%H%M%SZ") -> str:
+        return datetime.fromtimestamp(seconds, timezone.utc).strftime(fmt)
 
-
-def skew_error(protocol: str, request_time: str, server_time: float) -> Answer:
-    now = datetime.fromtimestamp(server_time, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    message = "Signature expired: %s is now earlier than %s (%s - 5 min.)" % (request_time, now, now)
-    code = {"ec2": "AuthFailure", "query": "SignatureDoesNotMatch"}.get(protocol, "InvalidSignatureException")
-    return error(protocol, 403 if protocol != "ec2" else 401, code, message)
+    entry = wire.corpus()[SKEW_REJECTION[protocol]]
+    window = 900 if "15 min." in entry.body else 300  # STS's window is 15 minutes, most services' 5
+    return entry.render(**_values(
+        account, request_time=request_time, server_time=stamp(server_time),
+        server_time_minus_skew=stamp(server_time - window), server_time_iso=stamp(server_time, "%Y-%m-%dT%H:%M:%SZ")))
 
 
 def request_skew(headers: Dict[str, str], server_time: float):
@@ -121,25 +113,36 @@ def action_of(method: str, path: str, headers: Dict[str, str], body: bytes) -> s
     return "%s %s" % (method, path.split("?", 1)[0])
 
 
-def registry_base() -> Answer:
-    headers = {"Content-Type": "application/json", "Docker-Distribution-Api-Version": "registry/2.0",
-               "WWW-Authenticate": 'Basic realm="https://ecr.amazonaws.com/",service="ecr.amazonaws.com"'}
-    return 401, headers, b'{"errors":[{"code":"UNAUTHORIZED","message":"Not Authorized"}]}'
+def registry_base(account: str, region: str) -> Answer:
+    return wire.answer("registry/v2-unauthenticated", **_values(account, region))
 
 
 def layer_bucket() -> Answer:
-    return error("s3", 403, "AccessDenied", "Access Denied")
+    return wire.answer("s3/access-denied-bare", **_values(""))
 
 
-def service_root() -> Answer:
-    return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
+# Service roots asked with an unsigned GET /: no public capture shows what ssmmessages, ec2messages
+# or eks-auth answer (frontend/*-root in the corpus say so); the simulator answers with AWS front ends'
+# documented shapes for unsigned requests, and the probe accepts any answer after a verified handshake.
+SERVICE_ROOT = {"ssmmessages": "frontend/missing-auth-token-json", "ec2messages": "frontend/unknown-operation-json",
+                "eks-auth": "frontend/missing-auth-token-json"}
+
+
+def service_root(service_id: str) -> Answer:
+    return wire.answer(SERVICE_ROOT.get(service_id, "frontend/unknown-operation-xml"), **_values(""))
+
+
+def cluster_unauthorized() -> Answer:
+    return wire.answer("kubernetes/unauthorized")
 
 
 # Read-only probes moto does not implement (it answers them with an HTML 404), answered in the
-# real API's success shape: an empty list is what a fresh account returns.
-NOT_IN_MOTO = {
-    "xray": (200, {"Content-Type": "application/json"}, b'{"SamplingRuleRecords":[]}'),
-}
+# real API's success shape from the corpus.
+NOT_IN_MOTO = {"xray": "rest-json/xray-success-get-sampling-rules"}
+
+
+def not_in_moto(service_id: str) -> Answer:
+    return wire.answer(NOT_IN_MOTO[service_id], **_values(""))
 
 
 def forward(moto: Tuple[str, int], method: str, path: str, headers: Dict[str, str], body: bytes) -> Answer:

@@ -25,11 +25,28 @@ def endpoint_policy(sim, service_id: str) -> Optional[str]:
         return json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
             {"Sid": "NoTokens", "Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*"}]})
+    if service_id in sc.policy_deny_unnamed:
+        # a restrictive policy written for network tooling: the VPC's Describe calls, not DescribeInstances
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NetworkDescribesOnly", "Effect": "Allow", "Principal": "*",
+             "Action": ["ec2:DescribeVpc*", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables",
+                        "ec2:DescribeSubnets"], "Resource": "*"}]})
     if service_id in sc.policy_principal:
         return json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": sc.policy_principal[service_id]}, "Action": "*",
              "Resource": "*"}]})
     return None
+
+
+def gateway_policy(sim) -> Optional[str]:
+    """The S3 gateway endpoint's policy: "own-buckets-only" is the classic restrictive one that lets
+    the account's own buckets through and forgets arn:aws:s3:::prod-<region>-starport-layer-bucket/*."""
+    if sim.scenario.s3_gateway_policy != "own-buckets-only":
+        return None
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnBucketsOnly", "Effect": "Allow", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:%s:s3:::demo-%s-*" % (sim.partition.id, sim.region),
+                      "arn:%s:s3:::demo-%s-*/*" % (sim.partition.id, sim.region)]}]})
 
 
 def security_groups(sim, ec2, service_id: str, azs, default_group: str) -> List[str]:

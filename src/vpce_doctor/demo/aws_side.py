@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 from typing import Dict, List, Optional, Tuple
 
+from ..checks import endpoint_policy
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
 from . import aws_answers, aws_config, components_side
 from .dns_server import ROUTE53_PRIVATE_SOA, ZoneData
@@ -91,6 +92,7 @@ class SimulatedAws:
         self.subnet_ids: Dict[str, str] = {}
         # every request that reached simulated AWS: (service, action) -- the read-only test reads it
         self.requests: List[Tuple[str, str]] = []
+        self.answered: List[str] = []  # where each answer came from: "moto" or a wire corpus entry id
         self.moto = None
         self._endpoint_services = None  # (status, headers, body) cached at start
 
@@ -216,9 +218,10 @@ class SimulatedAws:
                       ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}])["RouteTables"]]
             if not sc.s3_gateway_on_node_table:
                 tables = [t for t in tables if t != node_table]
+            gateway_policy = aws_config.gateway_policy(self)
             ec2.create_vpc_endpoint(VpcId=self.vpc_id, VpcEndpointType="Gateway",
                                     ServiceName=self.specs["s3"].endpoint_service_name(self.region, self.partition),
-                                    RouteTableIds=tables)
+                                    RouteTableIds=tables, **({"PolicyDocument": gateway_policy} if gateway_policy else {}))
         self._hub_endpoints()
         aws_config.finish(self, ec2, self._client)
         if not sc.cluster_endpoint:  # finish() made it with the scenario's endpoint access
@@ -314,13 +317,21 @@ class SimulatedAws:
         return None
 
     def route(self, server_ip, method, path, headers, body):
+        """The answer to one request, and where it came from: every answer is moto's or a wire corpus
+        entry's (with its public source); `answered` records which, for the test that holds it so."""
+        answer = self._route(method, path, headers, body)
+        self.answered.append(getattr(answer, "entry_id", "moto"))
+        return answer
+
+    def _route(self, method, path, headers, body):
         sc = self.scenario
         host = next((v for k, v in headers.items() if k.lower() == "host"), "").rsplit(":", 1)[0]
         if host == self.cluster_host:
-            return 401, {"Content-Type": "application/json"}, b'{"kind":"Status","code":401}'
+            return aws_answers.cluster_unauthorized()
         service_id = self.service_for_host(host)
         if service_id is None:
-            return 404, {"Content-Type": "text/plain"}, b"no such service here"
+            # nothing real answers a name the simulated VPC does not serve; the agent never asks one
+            raise LookupError("no simulated service for Host %r" % host)
         probe = self.specs[service_id].probe
         request_action = aws_answers.action_of(method, path, headers, body)
         self.requests.append((service_id, request_action))
@@ -328,24 +339,32 @@ class SimulatedAws:
         action = "%s:%s" % (probe.get("signing_name", service_id.split(".")[0]), probe["operation"])
         skew, stamp = aws_answers.request_skew(headers, self.aws_clock())
         if skew is not None and abs(skew) > 300:
-            return aws_answers.skew_error(protocol, stamp, self.aws_clock())
+            return aws_answers.skew_error(protocol, stamp, self.aws_clock(), ACCOUNT)
         if service_id in sc.policy_deny:
             return aws_answers.policy_denial(protocol, action, ACCOUNT)
+        if service_id in sc.policy_deny_unnamed:
+            # the endpoint's own policy decides each request, as AWS applies it
+            request_iam_action = "%s:%s" % (probe.get("signing_name", service_id), request_action)
+            verdict, _ = endpoint_policy.evaluate(aws_config.endpoint_policy(self, service_id), request_iam_action)
+            if verdict != endpoint_policy.ALLOWED:
+                return aws_answers.unnamed_denial(protocol, request_iam_action, ACCOUNT)
+        if service_id in sc.org_deny:
+            return aws_answers.scp_denial(protocol, action, ACCOUNT)
         if sc.managed_policies_only and probe["kind"] == "aws":
             iam_action = "%s:%s" % (probe["signing_name"], self._rest_operation(probe, path)
                                     if " " in request_action else request_action)
             if not aws_answers.managed_policies_allow(iam_action):
-                return aws_answers.managed_policy_denial(protocol, iam_action, ACCOUNT)
+                return aws_answers.identity_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
             return aws_answers.identity_denial(protocol, action, ACCOUNT)
         if service_id == "ecr.dkr":
-            return aws_answers.registry_base()
+            return aws_answers.registry_base(ACCOUNT, self.region)
         if service_id == "s3":
             return aws_answers.layer_bucket()
         if probe["kind"] == "http":
-            return aws_answers.service_root()
+            return aws_answers.service_root(service_id)
         if service_id in aws_answers.NOT_IN_MOTO:
-            return aws_answers.NOT_IN_MOTO[service_id]
+            return aws_answers.not_in_moto(service_id)
         if request_action == "DescribeVpcEndpointServices" and self._endpoint_services is not None:
             return self._endpoint_services
         return aws_answers.forward(self.moto_address, method, path, headers, body)

@@ -1,5 +1,7 @@
 """A small IMDS: IMDSv2 tokens, the identity document, network facts and role credentials.
-mode "v1" refuses the token call (IMDSv1 only); "down" answers nothing at all."""
+mode "v1" refuses the token call (IMDSv1 only); "off" is HttpEndpoint disabled (403 to everything);
+"down" answers nothing at all. Error answers come from the wire corpus (imds/*): the EC2 User Guide
+documents their status codes, not their bodies, and the agent reads only the status."""
 from __future__ import annotations
 
 import json
@@ -10,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict
 
+from . import wire
 from .https_endpoint import Blackhole
 
 MAC = "0e:11:22:33:44:55"
@@ -33,21 +36,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _error(self, entry_id: str) -> None:
+        status, headers, body = wire.answer(entry_id)
+        self._send(status, body.decode(), headers.get("Content-Type", "text/plain"))
+
     def do_PUT(self):
+        if self.server.mode == "off":
+            return self._error("imds/403-forbidden-or-off")
         if self.path != "/latest/api/token":
-            return self._send(404)
+            return self._error("imds/404-not-found")
         if self.server.mode == "v1":
-            return self._send(403, "Forbidden")
+            return self._error("imds/403-forbidden-or-off")
         token = _random(string.ascii_letters, 40)
         self.server.tokens.add(token)
         self._send(200, token)
 
     def do_GET(self):
+        if self.server.mode == "off":
+            return self._error("imds/403-forbidden-or-off")
         if self.server.mode == "v2" and self.headers.get("X-aws-ec2-metadata-token") not in self.server.tokens:
-            return self._send(401, "Unauthorized")
+            return self._error("imds/401-unauthorized")
         body = self.server.paths.get(self.path)
         if body is None:
-            return self._send(404, "Not Found")
+            return self._error("imds/404-not-found")
         self._send(200, body, "application/json" if body.startswith("{") else "text/plain")
 
 

@@ -42,11 +42,17 @@ class Scenario:
     corporate_overrides: Dict[str, str] = field(default_factory=dict)  # service -> "public" | "nxdomain"
     vpc_resolver_down: bool = False
     policy_deny: Tuple[str, ...] = ()
+    # the endpoint policy denies the probe, and AWS's answer is an older wording that names no policy type
+    policy_deny_unnamed: Tuple[str, ...] = ()
+    org_deny: Tuple[str, ...] = ()  # an organization's SCP denies the probe's action
     identity_deny: Tuple[str, ...] = ()
+    # the S3 gateway endpoint's policy: None (AWS's default, full access) or "own-buckets-only", the common
+    # restrictive policy that forgets ECR's layer bucket
+    s3_gateway_policy: Optional[str] = None
     untrusted_tls: Tuple[str, ...] = ()
     kubelet_env: Optional[Dict[str, str]] = None
     aws_clock_offset: float = 0.0  # AWS clock minus the node's clock, seconds
-    imds: str = "v2"  # v2 | v1 | down
+    imds: str = "v2"  # v2 | v1 | off (HttpEndpoint disabled: 403 to everything) | down
     cluster_endpoint: Optional[str] = None  # private | public
     # Centralised endpoints: a hub VPC holds these services' endpoints; a private zone shared with
     # this VPC answers their names with the hub's addresses, reached over a transit gateway.
@@ -131,6 +137,19 @@ SCENARIOS = {s.name: s for s in [
     Scenario("policy-denied", "The ecr.api endpoint policy denies GetAuthorizationToken; the node role may not "
              "describe log groups.", policy_deny=("ecr.api",), identity_deny=("logs",),
              expect=(("policy_denied", "ecr.api"), ("iam_denied", "logs")), expect_status="critical"),
+    Scenario("policy-denied-unnamed", "The ec2 endpoint's policy allows only the VPC's network Describe calls, and "
+             "EC2 denies DescribeInstances with its bare \"You are not authorized to perform this operation.\": the "
+             "endpoint's own policy, read from the inventory, names the cause.",
+             policy_deny_unnamed=("ec2",), expect=(("policy_denied", "ec2"),), expect_status="critical"),
+    Scenario("scp-denied", "An organization's service control policy denies kms:ListKeys to the account: the path "
+             "works, granting it to the node role would not help.", org_deny=("kms",),
+             expect=(("org_policy_denied", "kms"),), expect_status="ok"),
+    Scenario("layer-bucket-not-in-gateway-policy", "The S3 gateway endpoint's policy allows only the account's own "
+             "buckets: S3 answers on the path, but every image layer pull gets 403 (AWS's layer bucket is left out).",
+             s3_gateway_policy="own-buckets-only", expect=(("policy_denied", "s3"),), expect_status="critical"),
+    Scenario("imds-off", "IMDS is turned off for the instance (HttpEndpoint disabled): 403 to everything.",
+             imds="off", expect=(("imds_unreachable", None), ("no_credentials", None), ("layer_bucket_unverified", "s3")),
+             expect_status="warn"),
     Scenario("untrusted-tls", "Something with a certificate from another CA answers for sts (TLS inspection).",
              untrusted_tls=("sts",), expect=(("tls_failure", "sts"),), expect_status="critical"),
     Scenario("stale-records", "The corporate resolver has a stale public record for ec2 and an empty zone for "
@@ -147,9 +166,10 @@ SCENARIOS = {s.name: s for s in [
              kubelet_env={"HTTPS_PROXY": "http://proxy.corp.example:3128", "NO_PROXY": "localhost,127.0.0.1"},
              expect=(("proxy_bypass_missing", None),), expect_status="critical"),
     Scenario("clock-skew", "The node clock is 10 minutes behind AWS.", aws_clock_offset=600.0,
-             expect=(("clock_skew", None),), expect_status="critical"),
+             expect=(("clock_skew", None), ("layer_bucket_unverified", "s3")), expect_status="critical"),
     Scenario("imds-down", "IMDS answers nothing, so there are no instance credentials.", imds="down",
-             expect=(("imds_unreachable", None), ("no_credentials", None)), expect_status="warn"),
+             expect=(("imds_unreachable", None), ("no_credentials", None), ("layer_bucket_unverified", "s3")),
+             expect_status="warn"),
     Scenario("imdsv1-only", "IMDS refuses the v2 token call but v1 answers: works, reported as v1.", imds="v1",
              expect=(), expect_status="ok"),
     Scenario("cluster-endpoint-public", "The EKS API server has public access only.", cluster_endpoint="public",
@@ -220,12 +240,14 @@ SCENARIOS = {s.name: s for s in [
              "probe actions are denied (each API's real error), which proves the paths; nothing to fix.",
              managed_policies_only=True,
              expect=(("inventory_unavailable", None), ("iam_denied", "logs"), ("iam_denied", "ssm"),
-                     ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms")), expect_status="ok"),
+                     ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms"), ("layer_bucket_unverified", "s3")),
+             expect_status="ok"),
     Scenario("cn-managed-policies", "aws-cn with only the managed node policies (no inventory, so the catalogue "
              "names the endpoint services): the logs and sts endpoints are missing.", region="cn-northwest-1",
              managed_policies_only=True, endpoints=tuple(s for s in INTERFACE if s not in ("logs", "sts")),
              expect=(("inventory_unavailable", None), ("endpoint_missing", "logs"), ("endpoint_missing", "sts"),
-                     ("iam_denied", "ssm"), ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms")),
+                     ("iam_denied", "ssm"), ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms"),
+                     ("layer_bucket_unverified", "s3")),
              expect_status="critical"),
 ]}
 

@@ -106,7 +106,7 @@ class World(StartStop):
             values["pod_identity_endpoints"] = ("http://%s:%d" % (POD_IDENTITY_IP, self.pod_identity_port),)
         if self.scenario.hub_services and self.scenario.hub_route == "flag":
             values.update(endpoint_cidrs=(self.plan.hub_cidr,))  # what the operator of a hub layout passes
-        if self.scenario.imds == "down":
+        if self.scenario.imds in ("down", "off"):
             # What an operator passes when IMDS is gone.
             values.update(region=self.aws.region, vpc_cidrs=(self.plan.vpc_cidr,), account_id=ACCOUNT)
         values.update(overrides)

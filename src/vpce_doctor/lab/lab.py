@@ -261,7 +261,7 @@ class Lab(StartStop):
             args += ["--allow-net", POD_IDENTITY_IP + "/32"]  # the node's own link-local agent address
         if self.facts.get("cluster_url"):
             args += ["--cluster-endpoint", self.facts["cluster_url"]]
-        if sc.imds == "down":
+        if sc.imds in ("down", "off"):
             args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", "123456789012"]
         if sc.hub_services and sc.hub_route == "flag":
             args += ["--endpoint-cidr", self.plan.hub_cidr]

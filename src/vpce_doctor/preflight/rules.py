@@ -36,7 +36,8 @@ from ..checks.catalogue import Partition, ServiceSpec
 from ..checks.probes.inventory import name_variants
 from ..core.addresses import SCOPE_REMOTE, SCOPE_VPC, containing_network, in_networks
 from ..core.model import CRITICAL, WARNING, Finding
-from . import fixes, network, policy
+from ..checks import endpoint_policy as policy
+from . import fixes, network
 from .gather import Configuration
 from .needs import needed_actions
 from .records import ZoneRecords, resolver_rule_for

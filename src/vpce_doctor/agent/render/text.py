@@ -52,7 +52,8 @@ def api_cell(service: Dict[str, Any]) -> str:
         return "-"
     if outcome == "timeout" and api.get("phase"):
         return "timeout(%s)" % api["phase"]
-    return {"success": "ok", "iam_denied": "denied(iam)", "policy_denied": "denied(policy)"}.get(outcome, outcome)
+    return {"success": "ok", "reached": "reached", "iam_denied": "denied(iam)", "policy_denied": "denied(policy)",
+            "org_denied": "denied(org)", "access_denied": "denied(?)"}.get(outcome, outcome)
 
 
 def _finding_cell(service: Dict[str, Any]) -> str:

@@ -19,9 +19,10 @@ from ...core.addresses import NetworkGuard, NetworkNotAllowed, format_addr
 from ..catalogue import READ_ONLY_OPERATION
 from . import https, sigv4
 from .aws_errors import (  # noqa: F401 - the outcome words are part of this module's interface
-    CLOCK_SKEW, CONNECT_ERROR, ERROR, IAM_DENIED, INCONCLUSIVE, INVALID_CREDENTIALS, MESSAGE_LIMIT, NO_CREDENTIALS,
-    POLICY_DENIED, SERVER_ERROR, SKIPPED, SUCCESS, THROTTLED, TIMEOUT, TLS_ERROR, UNEXPECTED, UNPARSEABLE, classify,
-    decode_body, looks_like_aws, parse_error, skew_from_error,
+    ACCESS_DENIED, CLOCK_SKEW, CONNECT_ERROR, DENIALS, ERROR, IAM_DENIED, INCONCLUSIVE, INVALID_CREDENTIALS,
+    MESSAGE_LIMIT, NO_CREDENTIALS, ORG_DENIED, POLICY_DENIED, REACHED, SERVER_ERROR, SKIPPED, SUCCESS, THROTTLED,
+    THROTTLING_CODES, TIMEOUT, TLS_ERROR, UNEXPECTED, UNPARSEABLE, classify, decode_body, denial_policy,
+    looks_like_aws, parse_error, skew_from_error,
 )
 
 
@@ -39,13 +40,22 @@ class ApiResult:
     skew_seconds: Optional[float] = None
     ms: float = 0.0
     attempts: int = 1
+    # for denials: the policy type AWS's message names ("VPC endpoint policy", "service control policy",
+    # "identity-based policy", ...), None when it names none
+    denied_by: Optional[str] = None
 
 
-def error_fields(body: bytes, headers, credentials: Any = None) -> Tuple[Optional[str], str]:
-    """(code, message) with this run's own secrets masked, then cut to MESSAGE_LIMIT characters
-    (mask first: a cut inside an echoed token leaves a piece nothing recognises)."""
-    code, message, _ = parse_error(body, headers)
-    return code, _mask_known(message, credentials)[:MESSAGE_LIMIT]
+def error_fields(body: bytes, headers, credentials: Any = None,
+                 protocol: Optional[str] = None) -> Tuple[Optional[str], str]:
+    """(code, message) with this run's own secrets masked, then cut (mask first: a cut inside an
+    echoed token leaves a piece nothing recognises). The code may come from a header
+    (x-amzn-ErrorType, x-amzn-query-error): it is the server's string like any other."""
+    code, message, _ = parse_error(body, headers, protocol)
+    return _masked_code(code, credentials), _mask_known(message, credentials)[:MESSAGE_LIMIT]
+
+
+def _masked_code(code: Optional[str], credentials: Any) -> Optional[str]:
+    return _mask_known(code, credentials)[:128] if code else None
 
 
 def build_request(probe: Dict[str, Any], region: str) -> Tuple[str, str, Dict[str, str], bytes]:
@@ -190,6 +200,8 @@ def call(
         return ApiResult(ms=(time.monotonic() - started) * 1000.0, attempts=attempts, **base, **kw)
 
     method, path, headers, body = build_request(probe, region)
+    path_only = probe["kind"] == "http"
+    protocol = probe.get("protocol")
     while True:
         attempts += 1
         try:
@@ -202,11 +214,13 @@ def call(
         server_date, skew = clock_skew(answer)
         code, message, aws_shaped = (None, "", True)
         if answer.status >= 300:
-            code, message, aws_shaped = parse_error(answer.body, answer.headers)
-        elif probe["kind"] == "aws":
+            code, message, aws_shaped = parse_error(answer.body, answer.headers, protocol)
+        elif not path_only:
             aws_shaped = looks_like_aws(decode_body(answer.body, answer.headers), answer.headers)
-        message = _mask_known(message, credentials)
-        outcome = classify(answer.status, code, message, probe.get("expect_status"), aws_shaped)
+        # Everything the server sent is its own string: this run's secrets out of each before it is kept.
+        message, code = _mask_known(message, credentials), _masked_code(code, credentials)
+        server_date = _mask_known(server_date, credentials)[:64] if server_date else None
+        outcome = classify(answer.status, code, message, path_only, aws_shaped, skew)
         if outcome == THROTTLED and attempts == 1 and deadline is not None:
             wait = min(THROTTLE_BACKOFF[1], max(_retry_after(answer.headers), THROTTLE_BACKOFF[0] * (1 + random.random())))
             left = deadline - time.monotonic() - wait
@@ -217,18 +231,22 @@ def call(
         if outcome == CLOCK_SKEW:
             measured = skew_from_error(answer.body, answer.headers, message)
             skew = measured if measured is not None else skew
-        if outcome in (UNPARSEABLE, SERVER_ERROR) and not message:
-            message = _describe(answer)
+        if outcome == REACHED:
+            message = "HTTP %d%s: the name, the route and the endpoint answer (this probe can prove no more)" % (
+                answer.status, " %s" % code if code else "")
+        elif outcome in (UNPARSEABLE, SERVER_ERROR) and not message:
+            message = _describe(answer, credentials)
         if outcome == THROTTLED:
             message = "throttled %s (%s); %s" % ("twice" if attempts > 1 else "once, no time left to retry",
                                                  code or "HTTP %d" % answer.status, message)
-        return result(outcome=outcome, http_status=answer.status, error_code=code[:128] if code else None,
-                      message=message[:MESSAGE_LIMIT] or None, server_date=server_date, skew_seconds=skew)
+        return result(outcome=outcome, http_status=answer.status, error_code=code,
+                      message=message[:MESSAGE_LIMIT] or None, server_date=server_date, skew_seconds=skew,
+                      denied_by=denial_policy(message) if outcome in DENIALS else None)
 
 
-def _describe(answer: Exchange) -> str:
+def _describe(answer: Exchange, credentials: Any = None) -> str:
     """What an answer that is not AWS's looked like, in words (never its bytes)."""
-    content_type = answer.headers.get("content-type") or "no Content-Type"
+    content_type = _mask_known(answer.headers.get("content-type") or "no Content-Type", credentials)
     text = decode_body(answer.body, answer.headers).lstrip().lower()
     kind = ("an HTML page (a captive portal or a proxy?)" if not looks_like_aws(text, answer.headers) and "<" in text[:512]
             else "an empty body" if not text else "a body that is not AWS's JSON or XML")

@@ -10,8 +10,16 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Optional, Tuple
 
 SUCCESS = "success"
-IAM_DENIED = "iam_denied"
-POLICY_DENIED = "policy_denied"
+# A path-only probe (the registry's /v2/, a service root, the layer bucket) got an HTTP answer after a
+# verified TLS handshake: the name, the route and the endpoint work; the probe can prove no more.
+REACHED = "reached"
+# Denials, by the policy type AWS's message names (IAM's "... because no <type> allows ..." or
+# "... with an explicit deny in a <type>"):
+POLICY_DENIED = "policy_denied"  # a VPC endpoint policy
+IAM_DENIED = "iam_denied"  # the node's own identity: identity-based policy, permissions boundary, session policy
+ORG_DENIED = "org_denied"  # the organization: a service control policy (SCP) or resource control policy (RCP)
+ACCESS_DENIED = "access_denied"  # denied, and the answer names no policy type (or a resource-based policy)
+DENIALS = (POLICY_DENIED, IAM_DENIED, ORG_DENIED, ACCESS_DENIED)
 CLOCK_SKEW = "clock_skew"
 NO_CREDENTIALS = "no_credentials"
 INVALID_CREDENTIALS = "invalid_credentials"
@@ -34,14 +42,27 @@ _CREDENTIAL_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "Aut
                      "ExpiredTokenException", "InvalidAccessKeyId", "InvalidToken", "MissingAuthenticationToken",
                      "IncompleteSignature"}
 _SKEW_CODES = {"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"}
-_THROTTLING_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-                     "RequestThrottledException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown",
-                     "TOOMANYREQUESTS"}
-# What IAM writes when an endpoint policy is the reason: "... because no VPC endpoint policy allows the
-# ec2:X action" or "... with an explicit deny in a VPC endpoint policy", newer answers with ": arn:..." of
-# the endpoint appended, ECR's registry with its "denied: " prefix. The phrase, not the words anywhere:
-# a page that merely mentions endpoint policies is not a denial.
-_POLICY_TEXT = re.compile(r"(?:because no|explicit deny in an?) VPC endpoint policy\b", re.I)
+# Rejections the AWS SDKs take for a skewed clock when the server's Date says so (EC2 answers a skewed
+# signature with 401 AuthFailure "AWS was not able to validate the provided access credentials").
+_SKEW_IF_DATE_OFF = {"AuthFailure", "InvalidSignatureException", "SignatureDoesNotMatch"}
+# SigV4 allows 5 minutes (S3 15): auth rejected with the clocks this far apart is the clock's doing.
+REJECTION_SKEW = 240.0
+# botocore's standard retry mode (botocore/retries/standard.py, ThrottledRetryableChecker) plus the
+# registry's TOOMANYREQUESTS (OCI distribution spec error codes).
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+    "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException", "TOOMANYREQUESTS"})
+# The policy type in IAM's denial message (IAM User Guide, "Troubleshoot access denied error messages"):
+# "... because no VPC endpoint policy allows the ec2:X action", "... with an explicit deny in a service control
+# policy", newer answers with ": arn:..." of the policy appended, ECR's registry with its "denied: " prefix.
+# The phrase, not the words anywhere: a page that merely mentions endpoint policies is not a denial.
+_POLICY_TYPE = re.compile(r"(?:because no|with an explicit deny in an?) (VPC endpoint policy|identity-based policy|"
+                          r"service control policy|resource control policy|permissions boundary|session policy|"
+                          r"resource-based policy)\b", re.I)
+_IDENTITY_SIDE = ("identity-based policy", "permissions boundary", "session policy")
+_ORGANIZATION = ("service control policy", "resource control policy")
 _SKEW_TEXT = re.compile(r"Signature expired|Signature not yet current|too skewed|RequestTimeTooSkewed", re.I)
 # "Signature expired: 20151221T200419Z is now earlier than 20151221T201450Z (20151221T201950Z - 5 min.)"
 # "Signature not yet current: 20151221T203000Z is still later than 20151221T202450Z (20151221T201950Z + 5 min.)"
@@ -51,35 +72,52 @@ _S3_TIMES = re.compile(r"<RequestTime>\s*([^<]+?)\s*</RequestTime>.*?<ServerTime
 MESSAGE_LIMIT = 400
 
 
-def _bare_code(code: Optional[str]) -> str:
-    return (code or "").split("#")[-1].split(":")[0].strip()
+def bare_code(code: Optional[str]) -> str:
+    """An error code as botocore reduces it: "ns#Code" and "Code:http://internal..." are both "Code"."""
+    return (code or "").split(":", 1)[0].rsplit("#", 1)[-1].strip()
 
 
-def classify(status: int, code: Optional[str], message: str, expect_status: Any, aws_shaped: bool = True) -> str:
+def denial_policy(message: str) -> Optional[str]:
+    """The policy type a denial message names ("VPC endpoint policy", "service control policy", ...), or None."""
+    found = _POLICY_TYPE.search(message or "")
+    return found.group(1).lower().replace("vpc", "VPC") if found else None
+
+
+def classify(status: int, code: Optional[str], message: str, path_only: bool = False, aws_shaped: bool = True,
+             date_skew: Optional[float] = None) -> str:
     """HTTP status + AWS error code + message -> outcome. Pure; the verdict table leans on it.
 
-    aws_shaped: False when the body is not an AWS answer at all (an HTML page, binary, UTF-16 noise);
-    such an answer never counts as success, whatever status it came with."""
-    code = _bare_code(code)
+    path_only: the probe asks no API (the registry's /v2/, a service root, the layer bucket unsigned):
+    any answer after the verified handshake proves the path, whatever its status or body, unless it is
+    an endpoint policy's denial, which says more. aws_shaped: False when the body is not an AWS answer
+    at all (an HTML page, binary, UTF-16 noise); such an answer never counts as success for an API call.
+    date_skew: server minus local seconds from the answer's Date header."""
+    code = bare_code(code)
     message = message or ""
-    if status == 429 or code in _THROTTLING_CODES:
-        return THROTTLED
-    # An endpoint policy denial outranks "any answer proves the path" expectations.
-    if aws_shaped and (status == 403 or code in _DENIED_CODES) and _POLICY_TEXT.search(message):
+    denied = aws_shaped and (status == 403 or code in _DENIED_CODES)
+    policy = denial_policy(message) if denied else None
+    if policy == "VPC endpoint policy":
         return POLICY_DENIED
+    # A clock rejection is about this node whatever the call (S3's 403 RequestTimeTooSkewed; a presigned
+    # URL's X-Amz-Date is checked like a signature's).
+    if aws_shaped and status >= 400 and (code in _SKEW_CODES or _SKEW_TEXT.search(message)):
+        return CLOCK_SKEW
+    if path_only:
+        return REACHED
+    if status == 429 or code in THROTTLING_CODES:
+        return THROTTLED
     if not aws_shaped:
         return UNPARSEABLE
     if status >= 500:
         return SERVER_ERROR
     if 200 <= status < 300 and not code:
         return SUCCESS
-    # A clock rejection is about this node whatever the probe expected (S3's 403 RequestTimeTooSkewed).
-    if status >= 400 and (code in _SKEW_CODES or _SKEW_TEXT.search(message)):
+    if code in _SKEW_IF_DATE_OFF and date_skew is not None and abs(date_skew) >= REJECTION_SKEW:
         return CLOCK_SKEW
-    if expect_status == "any" or (isinstance(expect_status, list) and status in expect_status):
-        return SUCCESS
     if code in _DENIED_CODES:
-        return IAM_DENIED
+        if policy in _IDENTITY_SIDE:
+            return IAM_DENIED
+        return ORG_DENIED if policy in _ORGANIZATION else ACCESS_DENIED
     if code in _CREDENTIAL_CODES:
         return INVALID_CREDENTIALS
     if not code:
@@ -110,13 +148,21 @@ def looks_like_aws(text: str, headers) -> bool:
     return stripped.startswith(("{", "[", "<"))
 
 
-def parse_error(body: bytes, headers) -> Tuple[Optional[str], str, bool]:
-    """(code, message, aws_shaped) of an error answer: JSON (`__type`/`code`/`message`, the registry's
-    `errors[0]`), XML (`<Code>`/`<Message>`) or `x-amzn-ErrorType`. The message is whole (from
-    the first 8 KiB of the body); callers mask and cut it."""
+def parse_error(body: bytes, headers, protocol: Optional[str] = None) -> Tuple[Optional[str], str, bool]:
+    """(code, message, aws_shaped) of an error answer, read as botocore's parser for `protocol` reads it
+    (tests/wire holds the two equal on every answer in the wire corpus):
+      json       `__type`, "ns#Code" reduced; `x-amzn-query-error: Code;Sender` (query-compatible APIs
+                 such as SQS) names the query error code instead
+      rest-json  `x-amzn-ErrorType` header first, then the body's `code`/`Code`, then `__type`
+      ec2, query, rest-xml   XML `<Code>`/`<Message>` (EC2's Response/Errors/Error, query's ErrorResponse/Error,
+                 S3's bare Error), entities decoded
+      registry   the Docker registry's `{"errors":[{"code","message"}]}`
+    With no protocol (a path-only probe, an unknown front end) whichever of these the body is.
+    The code is bare ("ThrottlingException"); the message is whole (from the first 8 KiB of the
+    body): callers mask and cut it."""
     text = decode_body(body, headers)
-    header_code = headers.get("x-amzn-errortype")
-    code: Optional[str] = header_code if isinstance(header_code, str) else None
+    header_code = _header(headers, "x-amzn-errortype")
+    code: Optional[str] = None
     message = ""
     aws_shaped = looks_like_aws(text, headers)
     stripped = text.lstrip()
@@ -125,20 +171,56 @@ def parse_error(body: bytes, headers) -> Tuple[Optional[str], str, bool]:
             data = json.loads(stripped)
         except ValueError:
             data = None
-            aws_shaped = bool(code)
+            aws_shaped = bool(header_code)
         if isinstance(data, dict):
             errors = data.get("errors")
             if isinstance(errors, list) and errors and isinstance(errors[0], dict):
                 data = errors[0]  # the registry's {"errors":[{"code":"DENIED","message":"denied: ..."}]}
-            code = code or _text_field(data, "__type", "code", "Code")
+            if protocol == "rest-json":
+                code = header_code or _text_field(data, "code", "Code", "__type")
+            else:
+                code = _text_field(data, "__type", "code", "Code") or header_code
             message = _text_field(data, "message", "Message") or ""
+            query_error = _header(headers, "x-amzn-query-error")
+            if code and query_error and protocol in (None, "json"):
+                parts = query_error.split(";")
+                if len(parts) == 2 and parts[0]:
+                    code = parts[0]
     elif aws_shaped and stripped.startswith("<"):
-        found = re.search(r"<Code>(.*?)</Code>", text, re.S)
-        code = code or (found.group(1).strip() if found else None)
-        found = re.search(r"<Message>(.*?)</Message>", text, re.S)
-        message = found.group(1).strip() if found else ""
+        # Code and Message of the <Error> element (EC2's Response/Errors/Error, query's ErrorResponse/Error,
+        # S3's bare Error); a bare <UnknownOperationException/> root has neither, for botocore too
+        error = _XML_ERROR.search(text)
+        found = _XML_CODE.search(error.group(1)) if error else None
+        code = _xml_text(found.group(1)) if found else None
+        found = _XML_MESSAGE.search(error.group(1)) if error else None
+        message = _xml_text(found.group(1)) if found else ""
         aws_shaped = bool(code) or not stripped[1:2].isalpha() or stripped.startswith(("<?xml", "<Error", "<Response"))
-    return code, message, aws_shaped
+    code = code or header_code
+    return (bare_code(code) or None) if code else None, message, aws_shaped
+
+
+def _header(headers, name: str) -> Optional[str]:
+    value = headers.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+_XML_ERROR = re.compile(r"<Error(?:\s[^>]*)?>(.*?)</Error>", re.S)
+_XML_CODE = re.compile(r"<Code>(.*?)</Code>", re.S)
+_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.S)
+_XML_ENTITY = re.compile(r"&(lt|gt|quot|apos|amp|#x[0-9a-fA-F]+|#[0-9]+);")
+_XML_NAMED = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
+
+
+def _xml_text(raw: str) -> str:
+    """An element's text with XML's entities decoded, as an XML parser would (xml.sax.saxutils would
+    import urllib.request onto the check path)."""
+    def one(found) -> str:
+        name = found.group(1)
+        if name[0] != "#":
+            return _XML_NAMED[name]
+        number = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        return chr(number) if 0 < number < 0x110000 else found.group(0)
+    return _XML_ENTITY.sub(one, raw.strip())
 
 
 def _text_field(data: Dict[str, Any], *names: str) -> Optional[str]:

@@ -16,7 +16,6 @@ MAX_PAGES = 5  # bounded pagination: 5 x 1000 endpoints is more than any VPC has
 # EC2 throttles Describe* per account and region (a budget Karpenter, the VPC CNI and the
 # autoscaler share): a throttled read is retried after a growing, jittered pause, a bounded
 # number of times and only while the run's deadline leaves room for the pause and the call.
-THROTTLE_CODES = {"RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException"}
 BACKOFF = (0.2, 0.6, 1.5)
 
 
@@ -50,6 +49,9 @@ class Endpoint:
     route_table_ids: Tuple[str, ...]
     dns_entries: Tuple[Dict[str, str], ...]
     enis: Tuple[EndpointEni, ...] = ()
+    # the endpoint policy as DescribeVpcEndpoints returns it (JSON text; AWS fills in the default
+    # full-access policy when none was given), for checks/endpoint_policy.evaluate
+    policy_document: Optional[str] = None
 
     @property
     def availability_zones(self) -> Tuple[str, ...]:
@@ -120,6 +122,7 @@ def parse_endpoints(body: bytes) -> Tuple[List[Endpoint], Optional[str]]:
             dns_entries=tuple({"dns_name": _text(i, "dnsName") or "", "hosted_zone_id": _text(i, "hostedZoneId") or ""}
                               for i in _items(item, "dnsEntrySet")),
             enis=tuple(EndpointEni(i.text, None, None, None) for i in _items(item, "networkInterfaceIdSet") if i.text),
+            policy_document=_text(item, "policyDocument"),
         ))
     return endpoints, _text(root, "nextToken")
 
@@ -167,11 +170,12 @@ class _Ec2:
                 timeout=ctx.step_timeout(), guard=ctx.guard, clock=ctx.clock, session=self.session)
             if answer.status == 200:
                 return answer.body
-            code, message = aws_call.error_fields(answer.body, answer.headers)
-            pause = backoff_pause(attempt, ctx.remaining(), ctx.step_timeout()) if code in THROTTLE_CODES else None
+            code, message = aws_call.error_fields(answer.body, answer.headers, ctx.credentials(), "ec2")
+            throttled = code in aws_call.THROTTLING_CODES
+            pause = backoff_pause(attempt, ctx.remaining(), ctx.step_timeout()) if throttled else None
             if pause is None:
-                outcome = aws_call.classify(answer.status, code, message, None)
-                if outcome not in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED):
+                outcome = aws_call.classify(answer.status, code, message)
+                if outcome not in aws_call.DENIALS:
                     outcome = "http_%d" % answer.status
                 raise aws_call.ExchangeFailed(outcome, None, "%s %s: %s" % (action, code, message))
             time.sleep(pause)
@@ -202,7 +206,7 @@ def collect(ctx, ec2_hostname: str) -> Inventory:
     started = time.monotonic()
 
     def unavailable(reason: str, outcome: str = "") -> Inventory:
-        return Inventory(available=False, reason=reason, denied=outcome in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED),
+        return Inventory(available=False, reason=reason, denied=outcome in aws_call.DENIALS,
                          denied_by_endpoint_policy=outcome == aws_call.POLICY_DENIED,
                          ms=(time.monotonic() - started) * 1000.0)
 

@@ -112,7 +112,7 @@ def collect(ctx, ec2_hostname: str) -> RouteTable:
                 "Filter.1.Name": "association.subnet-id", "Filter.1.Value.1": ctx.facts.subnet_id}))
     except aws_call.ExchangeFailed as exc:
         return unavailable("DescribeRouteTables failed (%s): %s" % (exc.outcome, exc.message),
-                           denied=exc.outcome in (aws_call.IAM_DENIED, aws_call.POLICY_DENIED))
+                           denied=exc.outcome in aws_call.DENIALS)
     except ET.ParseError as exc:
         return unavailable("the ec2 API answered something that is not EC2 XML: %s" % exc)
     finally:
