@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
+from .dns_zones import private_zone_records, private_zones
+
 CLUSTER_NAME = "demo-cluster"
 BLOCKED_OCTET = 100  # the "blocked" subnet of AZ x is <prefix>.<100 + AZ octet>.0/24
 
@@ -210,8 +212,8 @@ def _corporate_dns(sim, ec2) -> None:
 
 def _own_zones(sim, route53) -> None:
     """The scenario's private hosted zones on this VPC (aws_side.private_zones) with the records they hold."""
-    records = sim.private_zone_records()
-    for zone_name in sim.private_zones():
+    records = private_zone_records(sim)
+    for zone_name in private_zones(sim):
         zone = route53.create_hosted_zone(
             Name=zone_name, VPC={"VPCRegion": sim.region, "VPCId": sim.vpc_id},
             CallerReference="vpce-doctor-own-" + zone_name,

@@ -3,6 +3,7 @@ the VPC, subnets and endpoints, DNS zone data, and how simulated AWS answers a r
 
 The loopback World (world.py) serves it from in-process servers; the root-only lab
 (vpce_doctor.lab) serves the same thing from network namespaces, unbound, dnsmasq and nginx.
+What each simulated resolver answers is dns_zones.py.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from typing import Dict, List, Optional, Tuple
 from ..checks import endpoint_policy
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
 from . import aws_answers, aws_config, components_side
-from .dns_server import ROUTE53_PRIVATE_SOA, ZoneData
 from .scenarios import Scenario
 
 AZ_OCTET = {"a": 1, "b": 2, "c": 3}
@@ -136,24 +136,6 @@ class SimulatedAws:
             return []
         return sorted({self.public_address(n) for n in self.hostnames("s3")})
 
-    def corporate_zone(self, vpc_resolver: Tuple[str, int], hub_resolver: Optional[Tuple[str, int]] = None) -> ZoneData:
-        sc = self.scenario
-        if sc.node_dns == "public":
-            return ZoneData(public_domains=self._public_domains(), public_answer=self.public_address,
-                            known_names=self.known_names())
-        if sc.node_dns == "hub":
-            if hub_resolver is None:
-                raise ValueError("centralised DNS needs the hub's resolver address")
-            return ZoneData(forward_to=hub_resolver)
-        zone = ZoneData(forward_to=vpc_resolver)
-        for service_id, how in sc.corporate_overrides.items():
-            for name in self.hostnames(service_id)[:1]:
-                if how == "nxdomain":
-                    zone.nxdomain.append(name)
-                else:
-                    zone.records[name] = [self.public_address(name)]
-        return zone
-
     def _ec2(self):
         return self._client("ec2")
 
@@ -264,47 +246,11 @@ class SimulatedAws:
             entries.append({"dns_name": zonal, "hosted_zone_id": "Z7HUB22UULQXV"})
         return entries
 
-    def vpc_zone(self) -> ZoneData:
-        sc = self.scenario
-        records: Dict[str, List[str]] = dict(self.vpce_records)
-        for service_id, addresses in self.eni_addresses.items():
-            if service_id not in sc.private_dns_off:
-                for host in self.hostnames(service_id):
-                    records[host] = [ip for ip, _ in addresses]
-        records.update(self.private_zone_records())
-        if sc.node_dns != "hub":  # the hub's zones, shared with this VPC
-            records.update(self.hub_zone().records)
-        if sc.cluster_endpoint == "private":
-            records[self.cluster_host] = [self.plan.cluster_ip]
-        return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
-                        known_names=self.known_names(),
-                        zones={zone: ROUTE53_PRIVATE_SOA for zone in self.private_zones()})
-
-    def hub_zone(self) -> ZoneData:
-        """The hub VPC's resolver (its Resolver inbound endpoint, under centralised DNS): the hub's private
-        zones answer the hub's endpoints, everything else resolves publicly."""
-        records = {host: [ip for ip, _ in addresses]
-                   for service_id, addresses in self.hub_addresses.items() for host in self.hostnames(service_id)}
-        return ZoneData(records=records, public_domains=self._public_domains(), public_answer=self.public_address,
-                        known_names=self.known_names())
-
-    def private_zones(self) -> List[str]:
-        """The scenario's private hosted zones on this VPC: a parent of the service names, one per name."""
-        sc = self.scenario
-        zones = [sc.parent_zone.format(region=self.region, dns_suffix=self.partition.dns_suffix)] if sc.parent_zone else []
-        return zones + [self.hostnames(s)[0] for s in sc.service_zones + sc.empty_service_zones if s in sc.services]
-
-    def private_zone_records(self) -> Dict[str, List[str]]:
-        """What those zones hold: A records to this VPC's endpoint ENIs."""
-        sc = self.scenario
-        return {host: [ip for ip, _ in self.eni_addresses[s]] for s in sc.parent_zone_services + sc.service_zones
-                if s in self.eni_addresses for host in self.hostnames(s)}
-
     def known_names(self) -> Tuple[str, ...]:
         return tuple(h for s in self.scenario.services for h in self.hostnames(s)) + (self.cluster_host,) \
             + components_side.public_names(self.scenario, self.region, self.partition)
 
-    def _public_domains(self) -> Tuple[str, ...]:
+    def public_domains(self) -> Tuple[str, ...]:
         return (self.partition.dns_suffix, self.partition.api_suffix)
 
     def aws_clock(self) -> float:

@@ -21,6 +21,7 @@ import tempfile
 from typing import List, Optional, Tuple
 
 from ..core.settings import Settings
+from . import dns_zones
 from .aws_side import ACCOUNT, LOOPBACK, SimulatedAws
 from .components_side import PodIdentityAgent, start_fake_component
 from .dns_server import DnsResponder, ZoneData
@@ -146,7 +147,7 @@ class World(StartStop):
             silent = self._keep(SilentUdp(self.plan.vpc_resolver_ip).start())
             self.vpc_resolver_addr = "%s:%d" % (self.plan.vpc_resolver_ip, silent.port)
         else:
-            zone = self.aws.vpc_zone()
+            zone = dns_zones.vpc_zone(self.aws)
             if zone.zones and self.dns_backend == "dnsmasq":
                 # dnsmasq writes no SOA into a negative answer: Route 53's side of the private zones is the
                 # in-process responder, which dnsmasq forwards those zones to (and passes its answers on)
@@ -156,10 +157,10 @@ class World(StartStop):
             self.vpc_resolver_addr = "%s:%d" % (self.plan.vpc_resolver_ip, vpc.port)
         hub = None
         if self.scenario.node_dns == "hub":  # the hub VPC's Resolver inbound endpoint
-            hub_server = self._keep(self._dns_server(self.plan.hub_resolver_ip, self.aws.hub_zone()))
+            hub_server = self._keep(self._dns_server(self.plan.hub_resolver_ip, dns_zones.hub_zone(self.aws)))
             hub = (self.plan.hub_resolver_ip, hub_server.port)
         host, port = self.vpc_resolver_addr.split(":")
-        zone = self.aws.corporate_zone((host, int(port)), hub)
+        zone = dns_zones.corporate_zone(self.aws, (host, int(port)), hub)
         self.corporate = self._keep(self._dns_server(self.plan.corporate_resolver_ip, zone))
 
     def _dns_server(self, ip: str, zone: ZoneData):

@@ -16,6 +16,7 @@ import sys
 import threading
 from http.server import ThreadingHTTPServer
 
+from ..demo import dns_zones
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.https_endpoint import RoutingHandler
 from ..demo.imds_server import ImdsServer
@@ -60,8 +61,8 @@ def main(argv) -> int:
     facts = {
         "vpc_id": aws.vpc_id, "subnet_ids": aws.subnet_ids, "eni_addresses": aws.eni_addresses,
         "hub_addresses": aws.hub_addresses,
-        "vpc_zone": aws.vpc_zone().records, "known_names": list(aws.known_names()),
-        "private_zones": aws.vpc_zone().zones, "hub_zone": aws.hub_zone().records,
+        "vpc_zone": dns_zones.vpc_zone(aws).records, "known_names": list(aws.known_names()),
+        "private_zones": dns_zones.vpc_zone(aws).zones, "hub_zone": dns_zones.hub_zone(aws).records,
         "public": {n: aws.public_address(n) for n in aws.known_names()},
         "reachable_public": aws.reachable_public_addresses(), "cluster_host": aws.cluster_host,
         "cluster_url": aws.cluster_url(), "dns_suffix": aws.partition.dns_suffix,

@@ -11,6 +11,7 @@ import tempfile
 import time
 from typing import Dict, List, Optional
 
+from ..demo import dns_zones
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
 from ..demo.lifecycle import StartStop
@@ -137,12 +138,12 @@ class Lab(StartStop):
         if sc.node_dns == "hub":  # the hub VPC's Resolver inbound endpoint, in the hub namespace
             hub_resolver = (plan.hub_resolver_ip, 53)
             ns.serve_hub_address(plan.hub_resolver_ip)
-            hub_zone = self.model.hub_zone()  # the model is not started: the hub's addresses are the backend's
+            hub_zone = dns_zones.hub_zone(self.model)  # the model is not started: the hub's addresses are the backend's
             hub_zone.records = {name: list(addresses) for name, addresses in self.facts["hub_zone"].items()}
             self._write("dnsmasq-hub.conf", dnsmasq_conf(plan.hub_resolver_ip, 53, hub_zone))
             self._spawn("dnsmasq-hub", netns_exec(ns.hub, [_which("dnsmasq"), "--keep-in-foreground", "--user=root",
                                                            "--pid-file=", "--conf-file=" + self._path("dnsmasq-hub.conf")]))
-        corporate = self.model.corporate_zone((plan.vpc_resolver_ip, 53), hub_resolver)
+        corporate = dns_zones.corporate_zone(self.model, (plan.vpc_resolver_ip, 53), hub_resolver)
         self._write("dnsmasq.conf", dnsmasq_conf(plan.corporate_resolver_ip, 53, corporate))
         self._spawn("dnsmasq", netns_exec(ns.vpc, [_which("dnsmasq"), "--keep-in-foreground", "--user=root",
                                                    "--pid-file=", "--conf-file=" + self._path("dnsmasq.conf")]))
