@@ -378,3 +378,16 @@ def test_the_vpc_resolvers_view_is_context_at_info():
     assert finding.severity == "info" and "a hub's endpoint" in finding.message
     assert "a workload that asks it directly gets public addresses" in finding.message
     assert "Nothing to fix for the node's components" in finding.remediation.text
+
+
+def test_a_zone_only_the_nodes_resolver_sees_is_not_said_to_be_on_this_vpc():
+    """A hub's region-wide zone, reached through the corporate resolver: the fix cannot name its VPC."""
+    from .evidence import missing
+
+    s3 = service(id="s3", endpoint_type="Gateway", hostname=S3_HOST, name="com.amazonaws.us-east-1.s3",
+                 vpc=public("vpc", S3_HOST), node=[missing("node", S3_HOST)], tls_results=[],
+                 api_result=api(aws_call.SKIPPED))
+    [finding] = verdicts.service_findings(s3, node(inventory(gateway(route_tables=("rtb-node",)))))
+    assert finding.code == "private_zone_shadows" and finding.message.startswith("node resolver 10.0.9.53:53")
+    commands = "\n".join(finding.remediation.commands)
+    assert "VPCId=<ZONE-VPC-ID>" in commands and "vpc-0abc" not in commands

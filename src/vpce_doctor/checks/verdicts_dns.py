@@ -18,6 +18,7 @@ Pure functions of evidence, like verdicts.py, which calls in here.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import List, Optional, Sequence
 
 from ..core.model import CRITICAL, INFO, WARNING, Finding
@@ -91,7 +92,11 @@ def name_missing(ev, node, lookup: dns_probe.DnsLookup, endpoint, symptoms: Sequ
             % (_who(lookup), lookup.status.upper(), ev.hostname, zone,
                " (the S3 gateway endpoint needs the public answer: no private zone may cover S3's names)"
                if ev.endpoint_type == "Gateway" else ""),
-            dns_fix.private_zone_shadows(node.where, ev.hostname, zone, ev.id, ev.endpoint_type,
+            # a zone the VPC resolver answers from is on this VPC; one only a node resolver sees is on the VPC
+            # its queries reach (a hub's, with centralised DNS), whose id the node cannot know
+            dns_fix.private_zone_shadows(node.where if lookup.resolver_role == "vpc"
+                                         else replace(node.where, vpc_id="<ZONE-VPC-ID>"),
+                                         ev.hostname, zone, ev.id, ev.endpoint_type,
                                          endpoint.id if endpoint is not None else None,
                                          endpoint.dns_entries if endpoint is not None else ()),
             evidence)
