@@ -2,7 +2,7 @@
 nodes by subnet), what could not be read, then the findings and fixes grouped by subnet."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 from .text_layout import finding_lines, table
 
