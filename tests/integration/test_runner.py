@@ -210,7 +210,7 @@ def test_check_path_never_imports_a_tui_library():
             "for pkg in (vpce_doctor.agent, vpce_doctor.checks):\n"
             "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
             "        importlib.import_module(m.name)\n"
-            "from vpce_doctor.agent.cli import main\n"
+            "from vpce_doctor.cli import main\n"
             "main(['services', '--format', 'json'])\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
             "sys.stderr.write(repr(bad))\n")

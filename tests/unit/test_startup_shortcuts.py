@@ -184,10 +184,11 @@ def test_a_node_without_credential_sources_never_imports_botocore(tmp_path):
 def test_one_shot_commands_run_without_the_cycle_collector_and_give_it_back(monkeypatch):
     import gc
 
-    from vpce_doctor.agent import cli
+    from vpce_doctor import cli
+    from vpce_doctor.agent import commands
 
     seen = []
-    monkeypatch.setattr(cli, "cmd_services", lambda args: seen.append(("services", gc.isenabled())) or 0)
+    monkeypatch.setattr(commands, "services", lambda args: seen.append(("services", gc.isenabled())) or 0)
     monkeypatch.setattr(cli, "cmd_view", lambda args: seen.append(("view", gc.isenabled())) or 0)
     assert gc.isenabled()
     assert cli.main(["services"]) == 0 and gc.isenabled()
