@@ -38,10 +38,11 @@ def render(report: Dict[str, Any]) -> str:
             report["status"].upper(), len(report["findings"]), report["duration_ms"] / 1000.0,
             _onoff(target.get("dns_support")), _onoff(target.get("dns_hostnames"))), ""]
     out += table([["SUBNET", "AZ", "CIDR", "ROUTE TABLE", "NACL"]] + [
-        [s["id"], s["availability_zone"], s["cidr"], s["route_table_id"] or "?", s["network_acl_id"] or "?"]
+        [s["id"] or "?", s["availability_zone"] or "?", s["cidr"] or "?", s["route_table_id"] or "?",
+         s["network_acl_id"] or "?"]
         for s in subnets])
     out.append("")
-    rows = [["SERVICE", "ENDPOINT"] + [s["id"] for s in subnets]]
+    rows = [["SERVICE", "ENDPOINT"] + [s["id"] or "?" for s in subnets]]
     for service in report["services"]:
         rows.append([service["id"] + ("" if service["required"] else " (opt)"), _endpoint_cell(service)]
                     + [_cell(service, s["id"]) for s in subnets])

@@ -41,7 +41,7 @@ def tls_cell(service: Dict[str, Any]) -> str:
     ok = sum(1 for t in tls if t["ok"])
     if ok == len(tls):
         return "%d/%d ok" % (ok, len(tls))
-    kinds = sorted({t["error_kind"] or t["phase"] for t in tls if not t["ok"]})
+    kinds = sorted({t["error_kind"] or t["phase"] or "failed" for t in tls if not t["ok"]})
     return "%d/%d %s" % (ok, len(tls), kinds[0])
 
 
@@ -88,7 +88,7 @@ def render(report: Dict[str, Any]) -> str:
     ]
     rows = [["SERVICE", "STATUS", "VPC DNS", "NODE DNS", "TLS", "API", "FINDING"]]
     for s in report["services"]:
-        rows.append([s["id"] + ("" if s["required"] else " (opt)"), s["status"], dns_cell(_primary(s, "vpc")),
+        rows.append([s["id"] + ("" if s["required"] else " (opt)"), s["status"] or "?", dns_cell(_primary(s, "vpc")),
                      dns_cell(_primary(s, "node")), tls_cell(s), api_cell(s), _finding_cell(s)])
     out += table(rows)
     for note in node.get("notes", []):

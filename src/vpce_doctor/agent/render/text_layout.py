@@ -16,7 +16,7 @@ def table(rows: List[List[str]]) -> List[str]:
 
 def finding_lines(index: int, finding: Dict[str, Any], about: str) -> List[str]:
     """One numbered finding with its fix, as the text reports (check and preflight) print it."""
-    lines = ["", "%d. [%s] %s (%s)" % (index, SEVERITY_WORD.get(finding["severity"], finding["severity"]),
-                                       finding["code"], about),
-             "   %s" % finding["message"], "   fix: %s" % finding["remediation"]["text"]]
+    severity = finding["severity"] or "?"  # None only in a saved report read through report_file.normalize
+    lines = ["", "%d. [%s] %s (%s)" % (index, SEVERITY_WORD.get(severity, severity), finding["code"], about),
+             "   %s" % (finding["message"] or "?"), "   fix: %s" % finding["remediation"]["text"]]
     return lines + ["     $ %s" % command for command in finding["remediation"]["commands"]]
