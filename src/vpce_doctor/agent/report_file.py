@@ -245,7 +245,9 @@ def summarize(data: Dict[str, Any]) -> Dict[str, Any]:
         "node": _fields(node, strings=("region", "availability_zone", "instance_id", "vpc_id", "subnet_id")),
         "generated_at": _str(data.get("generated_at")),
         "status": _str(data.get("status")) or "unknown",
-        "findings": [{"code": _str(f.get("code")) or "?", "service": _str(f.get("service"))}
+        # remediation as written: fleet_fixes.py reads its parts with their types checked
+        "findings": [{"code": _str(f.get("code")) or "?", "service": _str(f.get("service")),
+                      "severity": _str(f.get("severity")), "remediation": _dict(f.get("remediation"))}
                      for f in _list(data.get("findings")) if isinstance(f, dict)],
         "services": services,
     }
