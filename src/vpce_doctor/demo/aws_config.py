@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-CLUSTER_NAME = "demo-cluster"
+from .simulated_account import ACCOUNT, AZ_OCTET, CLUSTER_NAME
+
 BLOCKED_OCTET = 100  # the "blocked" subnet of AZ x is <prefix>.<100 + AZ octet>.0/24
 
 
@@ -83,8 +84,6 @@ def subnets_for(sim, ec2, service_id: str, azs, subnet_ids=None) -> List[str]:
 
 
 def _blocked_subnet(sim, ec2, letter: str) -> str:
-    from .aws_side import AZ_OCTET
-
     blocked = getattr(sim, "blocked_subnets", {})
     if letter not in blocked:
         cidr = "%s.%d.0/24" % (sim.plan.subnet_prefix, BLOCKED_OCTET + AZ_OCTET[letter])
@@ -118,8 +117,6 @@ def _associate(ec2, subnet_id: str, acl: str) -> None:
 def finish(sim, ec2, session_client) -> None:
     """VPC-wide configuration once the endpoints exist."""
     from moto.backends import get_backend
-
-    from .aws_side import ACCOUNT
 
     sc = sim.scenario
     ec2.modify_vpc_attribute(VpcId=sim.vpc_id, EnableDnsSupport={"Value": sc.vpc_dns_support})
@@ -178,8 +175,6 @@ def _hub_zone(sim, route53, service_id: str, addresses: List[str]) -> None:
     endpoint's addresses (the same ones the simulated VPC resolver answers, aws_side.vpc_zone).
     A name under an account label (the registry's <account>.dkr.ecr...) gets its parent's zone
     with a wildcard record, as the endpoint's own private DNS covers it."""
-    from .aws_side import ACCOUNT
-
     names = sim.hostnames(service_id)
     records = []
     for name in names:
