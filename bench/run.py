@@ -173,7 +173,7 @@ def startup(runs):
     binary = os.path.join(os.path.dirname(sys.executable), "vpce-doctor")
     version = summary([run_measured([binary, "--version"])[0] for _ in range(runs)])
     bare = summary([run_measured([sys.executable, "-c", "pass"])[0] for _ in range(runs)])
-    check_path = summary([run_measured([sys.executable, "-c", "import vpce_doctor.agent.cli, vpce_doctor.agent.runner, "
+    check_path = summary([run_measured([sys.executable, "-c", "import vpce_doctor.cli, vpce_doctor.agent.runner, "
                                         "vpce_doctor.checks.probes.aws_call, vpce_doctor.checks.probes.dns, "
                                         "vpce_doctor.checks.probes.tls"])[0] for _ in range(runs)])
     return {"version": version, "bare_python": bare, "check_imports": check_path}

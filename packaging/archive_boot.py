@@ -79,7 +79,7 @@ def main():
         unpack(archive, target)
     # The unpacked tree first (bytecode cached beside it), then the archive itself (zipimport).
     sys.path[:] = [target, archive] + [p for p in sys.path[1:] if p not in (archive, target)]
-    from vpce_doctor.agent.cli import main as cli_main
+    from vpce_doctor.cli import main as cli_main
     return cli_main()
 
 

@@ -200,6 +200,22 @@ def test_view_refuses_with_one_line(tmp_path, name, make, reason):
     _one_clean_line(done.stderr)
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("name,make", [(c[0], c[1]) for c in CASES if c[2] is None],
+                         ids=[c[0] for c in CASES if c[2] is None])
+def test_view_on_a_pipe_prints_odd_reports_as_text(tmp_path, name, make):
+    """No terminal (run_cli's stdout is a pipe): the text report, read through the same normalize as
+    the interactive view, then exit with the report status's code; `?` where a field is missing."""
+    path = tmp_path / ("%s.json" % name)
+    make(path)
+    done = run_cli(["view", str(path)], timeout=30)
+    assert done.stdout.startswith("vpce-doctor ") and "SERVICE" in done.stdout, (done.stdout, done.stderr)
+    assert done.returncode == {"missing-keys": 3, "wrong-types": 2}.get(name, 2), done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert not has_raw_control(done.stdout)
+    assert ("report schema version 2" in done.stderr) == (name == "other-schema")
+
+
 @pytest.mark.parametrize("name,make", [(c[0], c[1]) for c in CASES if c[2] is None],
                          ids=[c[0] for c in CASES if c[2] is None])
 async def test_view_opens_odd_reports(tmp_path, name, make):

@@ -25,7 +25,7 @@ from vpce_doctor.demo.imds_server import MAC
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import ROOT, clean_env, run_cli
+from ..conftest import ROOT, SCENARIO_TIMEOUT, clean_env, run_cli
 
 FIXTURE = Path(ROOT) / "tests" / "tui" / "fixtures" / "report-private-dns-off.json"
 # What a hostile server or a broken image puts in a string: a forged journal line, clear screen,
@@ -223,11 +223,13 @@ def test_imds_identifiers_are_vetted(poisoned_world, tmp_path):
 # --- an API message that tries to forge lines and drive the terminal -------------------
 @pytest.fixture
 def hostile_api_world(dns_backend, monkeypatch):
+    real_denial = aws_answers.policy_denial
+
     def denial(protocol, action, account):
         # the corpus's endpoint-policy denial, its message carrying the hostile text (JSON-escaped, as a server
         # would send it): the scenario denies ecr.api, a JSON 1.1 API
         assert protocol == "json"
-        status, headers, body = aws_answers.policy_denial(protocol, action, account)
+        status, headers, body = real_denial(protocol, action, account)
         error = json.loads(body)
         error["message"] += HOSTILE
         return status, headers, json.dumps(error).encode()
@@ -239,7 +241,7 @@ def hostile_api_world(dns_backend, monkeypatch):
 
 @pytest.mark.integration
 def test_hostile_api_message_everywhere(hostile_api_world, tmp_path):
-    args = hostile_api_world.cli_args(timeout=0.5)
+    args = hostile_api_world.cli_args(timeout=SCENARIO_TIMEOUT)  # moto behind a loaded machine: as the scenarios
     state = tmp_path / "state"
     journal = run_cli(["check", "--state-dir", str(state), *args])
     lines = seen("journal", journal.stdout).splitlines()

@@ -49,6 +49,19 @@ def test_fleet_json_and_html(reports, tmp_path):
     text = page.read_text()
     assert text.startswith("<!doctype html>") and "<script" not in text and "http" not in text.split("<body>")[1]
     assert "sts fails only in AZ us-east-1c" in text
+    # each fix once, for the two nodes of AZ c it concerns, the finding codes on the page (no hover)
+    [sts] = [g for g in data["fixes"] if g["findings"] == ["port_blocked (sts)"]]
+    assert sts["nodes"] == 2 and sts["subnets"] == ["subnet-c"] and sts["instances"] == ["i-0004", "i-0005"]
+    assert sts["what"].startswith("allow TCP 443 from ") and " on sg-" in sts["what"]
+    assert "<strong>%s</strong> in vpc-" % sts["what"] in text and "fixes 2 nodes in 1 subnet (us-east-1c)" in text
+    assert "<code>port_blocked (sts)</code>" in text and "title=" not in text
+    assert len(data["fixes"]) == 2  # sts's and logs's security groups: two changes, each once
+
+
+def test_fleet_text_lists_each_fix_once(reports):
+    done = run_cli(["fleet", str(reports)])
+    fixes = done.stdout.split("FIXES, EACH ONCE FOR THE NODES IT CONCERNS", 1)[1]
+    assert fixes.count("fixes 2 nodes in 1 subnet (us-east-1c)") == 2 and "findings: port_blocked (logs)" in fixes
 
 
 def test_fleet_without_reports_exits_3(tmp_path):

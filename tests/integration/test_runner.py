@@ -80,26 +80,26 @@ def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(h
     """The A lookups start once IMDS's first round names the region (runner._prefetch_dns), before the
     VPC CIDRs arrive in its last round; the checks take those answers, classified again with the CIDRs,
     and the ec2 API's connections are dialled as soon as the VPC resolver names its address."""
-    from vpce_doctor.checks import context
+    from vpce_doctor.checks import dns_prefetch
 
     taken = []
-    original = context.DnsPrefetch.take
+    original = dns_prefetch.DnsPrefetch.take
 
     def take(self, hostname, server, rdtype, remaining):
         lookup = original(self, hostname, server, rdtype, remaining)
         taken.append(lookup)
         return lookup
 
-    monkeypatch.setattr(context.DnsPrefetch, "take", take)
+    monkeypatch.setattr(dns_prefetch.DnsPrefetch, "take", take)
     dialled = []
-    original_connection = context.DnsPrefetch.take_connection
+    original_connection = dns_prefetch.DnsPrefetch.take_connection
 
     def take_connection(self, *args):
         conn = original_connection(self, *args)
         dialled.append(conn)
         return conn
 
-    monkeypatch.setattr(context.DnsPrefetch, "take_connection", take_connection)
+    monkeypatch.setattr(dns_prefetch.DnsPrefetch, "take_connection", take_connection)
     settings = healthy.settings(timeout=1.0)
     report = run(settings, credentials_provider=healthy.credentials_provider(settings))
     assert report.status == "ok" and report.findings == []
@@ -210,7 +210,7 @@ def test_check_path_never_imports_a_tui_library():
             "for pkg in (vpce_doctor.agent, vpce_doctor.checks):\n"
             "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
             "        importlib.import_module(m.name)\n"
-            "from vpce_doctor.agent.cli import main\n"
+            "from vpce_doctor.cli import main\n"
             "main(['services', '--format', 'json'])\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
             "sys.stderr.write(repr(bad))\n")

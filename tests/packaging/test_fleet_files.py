@@ -7,7 +7,7 @@ import shlex
 
 import yaml
 
-from vpce_doctor.agent.cli import build_parser
+from vpce_doctor.cli import build_parser
 
 from ..conftest import ROOT
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from vpce_doctor.agent.cli import build_parser
+from vpce_doctor.cli import build_parser
 from vpce_doctor.agent.render import npd
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World

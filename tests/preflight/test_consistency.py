@@ -37,6 +37,9 @@ OUTSIDE_CONFIG = {
     "no_privatelink_service": "which components run on the node and their settings",
     "sts_global_endpoint": "a component's environment on the node",
     "pod_identity_agent_unreachable": "the Pod Identity agent process on the node",
+    "org_policy_denied": "an organization's SCPs and RCPs (preflight reads endpoint policies only)",
+    "access_denied": "a denial AWS does not attribute, with the endpoint policy unread or allowing the action",
+    "layer_bucket_unverified": "whether the node may read the inventory (the gateway policy, unread from the node)",
 }
 
 

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from vpce_doctor.preflight import network, policy
+from vpce_doctor.checks import endpoint_policy as policy
+from vpce_doctor.preflight import network
 
 ROLE = "arn:aws:iam::123456789012:role/eks-node-role"
 ALLOW_ALL = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from vpce_doctor.agent.render import text
 from vpce_doctor.demo.aws_config import CLUSTER_NAME
 from vpce_doctor.demo.scenarios import PREFLIGHT_SCENARIOS, SCENARIOS
 
@@ -12,7 +13,7 @@ from .conftest import Moto
 
 
 @pytest.mark.integration
-def test_two_subnets_grouped_by_subnet():
+def test_two_subnets_grouped_by_subnet(tmp_path):
     with Moto(SCENARIOS["az-missing"]) as moto:
         a, b = moto.aws.subnet_ids["a"], moto.aws.subnet_ids["b"]
         done = run_cli(["preflight", "--region", "us-east-1", "--subnet", a, "--subnet", b], env=moto.env())
@@ -29,6 +30,12 @@ def test_two_subnets_grouped_by_subnet():
     assert [(f["code"], f["service"], f["subnet"]) for f in report["findings"]] == [("endpoint_az_missing", "ecr.dkr", a)]
     # the default service set: what every node needs plus every service with an endpoint in the VPC
     assert {"ec2", "ecr.api", "ecr.dkr", "s3", "sts", "logs", "kms"} <= {s["id"] for s in report["services"]}
+    # the saved report, viewed on a pipe: preflight's own text report, exit code as preflight's
+    saved = tmp_path / "preflight.json"
+    saved.write_text(as_json.stdout)
+    viewed = run_cli(["view", str(saved)], timeout=30)
+    assert viewed.returncode == as_json.returncode == 1 and viewed.stdout == text.render(report), viewed.stderr
+    assert viewed.stdout.split("\n", 2)[2] == done.stdout.split("\n", 2)[2]  # all but the timed header lines
 
 
 @pytest.mark.integration

@@ -1,4 +1,4 @@
-"""checks/context.DnsPrefetch's connections dialled ahead for the ec2 API: a dial that fails is the
+"""checks/dns_prefetch.DnsPrefetch's connections dialled ahead for the ec2 API: a dial that fails is the
 taker's answer (not a second --timeout), one that succeeds is handed out once, an address outside
 --allow-net is never dialled. Real sockets on loopback."""
 import socket
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from vpce_doctor.checks.context import DnsPrefetch
+from vpce_doctor.checks.dns_prefetch import DnsPrefetch
 from vpce_doctor.checks.probes import https
 from vpce_doctor.core.addresses import NetworkGuard
 

@@ -143,7 +143,7 @@ def _ctx(instance):
 
 def test_credential_chain_skipped_only_when_it_would_find_nothing(monkeypatch, tmp_path):
     from vpce_doctor.agent.imds import RoleCredentials
-    from vpce_doctor.checks.context import CHAIN_ENVIRONMENT, botocore_credentials
+    from vpce_doctor.checks.credential_chain import CHAIN_ENVIRONMENT, botocore_credentials
 
     instance = RoleCredentials("ASIAINSTANCEROLE0001", "instance-secret-0123456789", "instance-token-0123456789")
     for name in [k for k in os.environ if k.startswith("AWS_")]:
@@ -169,7 +169,7 @@ def test_a_node_without_credential_sources_never_imports_botocore(tmp_path):
 
     code = ("import sys\n"
             "from tests.unit.test_startup_shortcuts import _ctx\n"
-            "from vpce_doctor.checks.context import botocore_credentials\n"
+            "from vpce_doctor.checks.credential_chain import botocore_credentials\n"
             "from vpce_doctor.checks.catalogue import partition_for_region\n"
             "from vpce_doctor.checks.probes import sigv4\n"
             "assert botocore_credentials(_ctx('role')) == 'role'\n"
@@ -184,10 +184,11 @@ def test_a_node_without_credential_sources_never_imports_botocore(tmp_path):
 def test_one_shot_commands_run_without_the_cycle_collector_and_give_it_back(monkeypatch):
     import gc
 
-    from vpce_doctor.agent import cli
+    from vpce_doctor import cli
+    from vpce_doctor.agent import commands
 
     seen = []
-    monkeypatch.setattr(cli, "cmd_services", lambda args: seen.append(("services", gc.isenabled())) or 0)
+    monkeypatch.setattr(commands, "services", lambda args: seen.append(("services", gc.isenabled())) or 0)
     monkeypatch.setattr(cli, "cmd_view", lambda args: seen.append(("view", gc.isenabled())) or 0)
     assert gc.isenabled()
     assert cli.main(["services"]) == 0 and gc.isenabled()

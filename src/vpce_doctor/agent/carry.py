@@ -22,7 +22,7 @@ import time
 from dataclasses import fields
 from typing import Any, Callable, Dict, List, Optional
 
-from ..checks.context import run_parallel
+from ..checks.parallel import run_parallel
 from ..checks.probes import aws_call
 from ..checks.probes.inventory import Endpoint, EndpointEni, Inventory
 from ..checks.probes.route_table import Route, RouteTable

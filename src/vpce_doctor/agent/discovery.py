@@ -5,7 +5,7 @@ import time
 from typing import Dict, List, Tuple
 
 from ..checks.catalogue import load_catalogue, partition_for_region
-from ..checks.context import run_parallel
+from ..checks.parallel import run_parallel
 from . import components as components_mod
 from . import imds as imds_mod
 from . import resolvconf

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..core.text import printable, printable_data
+from .fleet_fixes import FixGroups
 from .report_file import ReportFileError, read_report, schema_notice, summarize
 
 PROBLEM = ("warn", "critical", "unknown")
@@ -20,6 +21,7 @@ class Fleet:
     nodes: List[Dict[str, Any]] = field(default_factory=list)  # one per report
     skipped: List[str] = field(default_factory=list)  # files that are not reports, with why
     notes: List[str] = field(default_factory=list)  # reports read with a caveat (another schema version)
+    fixes: FixGroups = field(default_factory=FixGroups)  # each fix once, with the nodes it concerns
 
     def services(self) -> List[str]:
         seen: "OrderedDict[str, None]" = OrderedDict()
@@ -80,6 +82,7 @@ class Fleet:
                           for az in self.groups("availability_zone")} for s in self.services()},
             "by_subnet": {s: {sn: dict(zip(("failing", "nodes", "codes"), self.cell(s, "subnet_id", sn)))
                               for sn in self.groups("subnet_id")} for s in self.services()},
+            "fixes": self.fixes.groups(),
         }
 
 
@@ -194,6 +197,7 @@ def load(inputs: Iterable[str], transform: Optional[Callable[[Dict[str, Any]], D
             # services a hub VPC's endpoint answers (centralised endpoints): working, and shown as such
             "remote": [s["id"] for s in report["services"] if _answered_remote(s["raw"])],
         })
+        fleet.fixes.add(fleet.nodes[-1], report["findings"])
     return fleet
 
 
@@ -227,7 +231,38 @@ def _cell_text(bad: int, total: int) -> str:
     return "-" if total == 0 else ("ok %d" % total if bad == 0 else "%d/%d" % (bad, total))
 
 
+def _reach(group: Dict[str, Any]) -> str:
+    """fixes 12 nodes in 3 subnets (us-east-1a, us-east-1b)"""
+    return "fixes %d node%s in %d subnet%s (%s)" % (
+        group["nodes"], "" if group["nodes"] == 1 else "s", len(group["subnets"]),
+        "" if len(group["subnets"]) == 1 else "s", ", ".join(group["azs"]))
+
+
+def _where(group: Dict[str, Any]) -> str:
+    """' in vpc-...' unless the fix's own words name the VPC already."""
+    vpc = group["vpc_id"] or "?"
+    return "" if vpc in group["what"] else " in %s" % vpc
+
+
+def _caveats(group: Dict[str, Any]) -> str:
+    said = (["others differ in detail"] if group["texts_differ"] else []) + \
+        (["its commands with every node's subnet, one per AZ"] if group["commands_merged"] else [])
+    return " (%s)" % "; ".join(said) if said else ""
+
+
+def _fix_lines(index: int, group: Dict[str, Any]) -> List[str]:
+    more = group["nodes"] - len(group["instances"])
+    lines = ["%d. [%s] %s%s: %s" % (index, (group["severity"] or "?").upper(), group["what"], _where(group),
+                                    _reach(group)),
+             "   findings: %s" % ", ".join(group["findings"]),
+             "   subnets: %s" % ", ".join(group["subnets"]),
+             "   nodes: %s%s" % (", ".join(group["instances"]), " (+%d more)" % more if more > 0 else ""),
+             "   fix, as %s reports it%s: %s" % (group["example"], _caveats(group), group["text"])]
+    return lines + ["     $ %s" % command for command in group["commands"]]
+
+
 def render_text(fleet: Fleet) -> str:
+    fixes = printable_data(fleet.fixes.groups())
     fleet = _shown(fleet)
     azs = fleet.groups("availability_zone")
     out = ["vpce-doctor fleet: %d node(s), %d report(s) skipped" % (len(fleet.nodes), len(fleet.skipped)), ""]
@@ -247,6 +282,10 @@ def render_text(fleet: Fleet) -> str:
                                                    node["subnet_id"] or "?", node["status"],
                                                    ", ".join(failing + node["node_findings"]) or "-")
                    + ("  remote: %s" % ", ".join(node["remote"]) if node.get("remote") else ""))
+    if fixes:
+        out += ["", "FIXES, EACH ONCE FOR THE NODES IT CONCERNS"]
+    for index, group in enumerate(fixes, 1):
+        out += [""] + _fix_lines(index, group)
     for note in fleet.notes:
         out.append("note: %s" % note)
     for skipped in fleet.skipped:
@@ -258,8 +297,30 @@ def render_json(fleet: Fleet) -> str:
     return json.dumps(fleet.to_dict(), indent=2) + "\n"
 
 
+def _fixes_html(fixes: List[Dict[str, Any]]) -> str:
+    esc = html.escape
+    rows = []
+    for group in fixes:
+        more = group["nodes"] - len(group["instances"])
+        how = "<details><summary>how, as %s reports it%s</summary><p>%s</p>%s</details>" % (
+            esc(group["example"]), esc(_caveats(group)), esc(group["text"]),
+            "<pre>%s</pre>" % esc("\n".join(group["commands"])) if group["commands"] else "")
+        rows.append('<tr><td class="sev-%s">%s</td><td><strong>%s</strong>%s: %s%s</td><td>%s</td><td class="ids">%s</td>'
+                    '<td>%s%s</td></tr>' % (
+                        esc(group["severity"] or "?"), esc((group["severity"] or "?").upper()), esc(group["what"]),
+                        esc(_where(group)), esc(_reach(group)), how,
+                        "<br>".join("<code>%s</code>" % esc(f) for f in group["findings"]),
+                        "<br>".join(esc(s) for s in group["subnets"]), esc(", ".join(group["instances"])),
+                        " (+%d more)" % more if more > 0 else ""))
+    if not rows:
+        return "<p>no finding on any node</p>"
+    return ("<table><tr><th>severity</th><th>fix</th><th>findings</th><th>subnets</th><th>nodes</th></tr>%s</table>"
+            % "".join(rows))
+
+
 def render_html(fleet: Fleet) -> str:
     """One self-contained page: no script, no external asset, safe to attach to a ticket."""
+    fixes = printable_data(fleet.fixes.groups())
     fleet = _shown(fleet)
     esc = html.escape
     azs = fleet.groups("availability_zone")
@@ -270,30 +331,42 @@ def render_html(fleet: Fleet) -> str:
         for az in azs:
             bad, total, codes = fleet.cell(service, "availability_zone", az)
             css = "none" if total == 0 else ("bad" if bad else "good")
-            cells.append('<td class="%s" title="%s">%s</td>' % (css, esc(", ".join(codes)), esc(_cell_text(bad, total))))
+            cells.append('<td class="%s">%s%s</td>' % (css, esc(_cell_text(bad, total)), "".join(
+                '<br><code>%s</code>' % esc(code) for code in codes)))
         rows.append("<tr><th>%s</th>%s</tr>" % (esc(service), "".join(cells)))
+
+    def problems(node: Dict[str, Any]) -> str:
+        failing = ["%s%s" % (s, " (%s)" % ", ".join(codes) if codes else "")
+                   for s, (st, codes) in node["services"].items() if st in PROBLEM]
+        return ", ".join(failing + node["node_findings"]) or "-"
+
     nodes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
         esc(n["instance_id"]), esc(n["availability_zone"] or "?"), esc(n["subnet_id"] or "?"), esc(n["status"] or "?"),
-        esc(", ".join([s for s, (st, _) in n["services"].items() if st in PROBLEM] + n["node_findings"]) or "-"),
-        esc(", ".join(n.get("remote") or []) or "-"))
+        esc(problems(n)), esc(", ".join(n.get("remote") or []) or "-"))
         for n in sorted(fleet.nodes, key=lambda n: (n["availability_zone"] or "", n["instance_id"])))
     headlines = "".join("<li>%s</li>" % esc(h) for h in fleet.headlines()) or "<li>no service fails on any node</li>"
     return """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vpce-doctor fleet</title>
 <style>
 body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse;margin:1em 0}
-th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left} td.good{background:#dff0d8}
+th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top} td.good{background:#dff0d8}
 td.bad{background:#f2dede;font-weight:bold} td.none{color:#999} li{margin:.2em 0}
+code{font-size:.9em;background:#f4f4f4;padding:0 .2em;white-space:nowrap} td.bad code{font-weight:normal}
+td.ids{white-space:nowrap}
+td.sev-critical{background:#f2dede;font-weight:bold} td.sev-warning{background:#fcf8e3} td.sev-info{color:#555}
+details{margin-top:.3em;color:#444} pre{white-space:pre-wrap;font-size:.85em;background:#f8f8f8;padding:.4em}
 </style></head><body>
 <h1>vpce-doctor fleet: %d node(s)</h1>
 <h2>What stands out</h2><ul>%s</ul>
+<h2>Fixes, each once for the nodes it concerns</h2>
+%s
 <h2>Services by availability zone</h2>
 <table><tr><th>service</th>%s</tr>%s</table>
-<p>Cells: nodes with a problem / nodes in that AZ ("ok N": all N fine). Hover for finding codes.</p>
+<p>Cells: nodes with a problem / nodes in that AZ ("ok N": all N fine), then the finding codes there.</p>
 <h2>Nodes</h2>
-<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems</th><th>remote (a hub's endpoint)</th></tr>%s</table>
+<table><tr><th>instance</th><th>AZ</th><th>subnet</th><th>status</th><th>problems (finding codes)</th><th>remote (a hub's endpoint)</th></tr>%s</table>
 %s</body></html>
-""" % (len(fleet.nodes), headlines, head, "".join(rows), nodes,
+""" % (len(fleet.nodes), headlines, _fixes_html(fixes), head, "".join(rows), nodes,
        "".join("<p>note: %s</p>\n" % esc(n) for n in fleet.notes) +
        "".join("<p>skipped %s</p>\n" % esc(s) for s in fleet.skipped))
 

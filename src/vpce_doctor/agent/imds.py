@@ -241,7 +241,7 @@ def discover(endpoint: str, timeout: float, guard: NetworkGuard,
 
 def _read(client: ImdsClient, facts: ImdsFacts, timeout: float,
           on_identity: Optional[Callable[[Dict[str, str]], None]] = None) -> ImdsFacts:
-    from ..checks.context import run_parallel
+    from ..checks.parallel import run_parallel
 
     facts.reachable = True
     remaining = lambda: timeout + 0.5  # noqa: E731 - each read has its own socket timeout too

@@ -154,6 +154,18 @@ def _api(raw: Any) -> Dict[str, Any]:
                    numbers=("skew_seconds",))
 
 
+def _config(config: Dict[str, Any]) -> Dict[str, Any]:
+    endpoint, record = _dict(config.get("endpoint")), _dict(config.get("private_zone_record"))
+    out: Dict[str, Any] = {"endpoint": None, "private_zone_record": None, "cannot_tell": _strs(config.get("cannot_tell"))}
+    if endpoint:
+        out["endpoint"] = _fields(endpoint, strings=("id", "type", "state"), booleans=("private_dns_enabled",))
+        out["endpoint"]["id"] = out["endpoint"]["id"] or "?"
+    if record:
+        out["private_zone_record"] = _fields(record, strings=("zone_id", "name", "class"))
+        out["private_zone_record"]["zone_id"] = out["private_zone_record"]["zone_id"] or "?"
+    return out
+
+
 def _service(raw: Dict[str, Any]) -> Dict[str, Any]:
     out = _fields(raw, strings=("id", "hostname", "endpoint_type", "endpoint_service", "status", "vpc_dns_scope"),
                   booleans=("required",))
@@ -162,6 +174,9 @@ def _service(raw: Dict[str, Any]) -> Dict[str, Any]:
     out["probes"] = {"dns": [_dns(d) for d in _list(probes.get("dns"))],
                      "tls": [_tls(t) for t in _list(probes.get("tls"))],
                      "api": _api(probes.get("api"))}
+    config = _dict(probes.get("config"))
+    if config:  # preflight: what the configuration says (agent/render/preflight_text.py)
+        out["probes"]["config"] = _config(config)
     route = _dict(probes.get("route"))
     if route:  # a gateway service's route table (see agent/runner.py)
         out["probes"]["route"] = dict(_fields(route, strings=("route_table_id",), booleans=("main",)), gateway_routes=[
@@ -189,9 +204,13 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
     out["mode"] = out["mode"] or "check"
     target = _dict(data.get("target"))
     if target:  # preflight: what was examined in place of a node
+        cluster = _dict(target.get("cluster"))
         out["target"] = {"vpc_id": _str(target.get("vpc_id")), "vpc_cidrs": _strs(target.get("vpc_cidrs")),
-                         "cluster": _fields(_dict(target.get("cluster")), strings=("name",)),
-                         "subnets": [_fields(_dict(t), strings=("id", "availability_zone", "cidr", "route_table_id"))
+                         "cluster": _fields(cluster, strings=("name",)) if cluster else None,
+                         "dns_support": _bool(target.get("dns_support")),
+                         "dns_hostnames": _bool(target.get("dns_hostnames")),
+                         "subnets": [_fields(_dict(t), strings=("id", "availability_zone", "cidr", "route_table_id",
+                                                                "network_acl_id"))
                                      for t in _list(target.get("subnets"))]}
     out["status"] = out["status"] or "unknown"
     out["duration_ms"] = out["duration_ms"] or 0
@@ -207,6 +226,7 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
     })
     out["services"] = services
     out["findings"] = [_finding(f) for f in _list(data.get("findings")) if isinstance(f, dict)]
+    out["checks"] = [_fields(_dict(c), strings=("check", "state", "error")) for c in _list(data.get("checks"))]
     return out
 
 
@@ -225,7 +245,9 @@ def summarize(data: Dict[str, Any]) -> Dict[str, Any]:
         "node": _fields(node, strings=("region", "availability_zone", "instance_id", "vpc_id", "subnet_id")),
         "generated_at": _str(data.get("generated_at")),
         "status": _str(data.get("status")) or "unknown",
-        "findings": [{"code": _str(f.get("code")) or "?", "service": _str(f.get("service"))}
+        # remediation as written: fleet_fixes.py reads its parts with their types checked
+        "findings": [{"code": _str(f.get("code")) or "?", "service": _str(f.get("service")),
+                      "severity": _str(f.get("severity")), "remediation": _dict(f.get("remediation"))}
                      for f in _list(data.get("findings")) if isinstance(f, dict)],
         "services": services,
     }

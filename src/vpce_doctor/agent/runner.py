@@ -191,7 +191,9 @@ def _prefetch_dns(settings: Settings, identity: Dict[str, str]) -> Any:
     region and account id vetted as discovery vets them (a malformed one is never queried)."""
     from types import SimpleNamespace
 
-    from ..checks.context import NODE, VPC, DnsPrefetch, make_ssl_context
+    from ..checks.dns_prefetch import DnsPrefetch
+    from ..checks.probes.dns import NODE, VPC
+    from ..checks.tls_context import make_ssl_context
     from ..core import identifiers
     from ..core.addresses import NetworkGuard, parse_addr
     from . import resolvconf

@@ -13,8 +13,8 @@ import json
 from typing import Any, Dict, List, Optional
 
 from .dns_zones import private_zone_records, private_zones
+from .simulated_account import ACCOUNT, AZ_OCTET, CLUSTER_NAME
 
-CLUSTER_NAME = "demo-cluster"
 BLOCKED_OCTET = 100  # the "blocked" subnet of AZ x is <prefix>.<100 + AZ octet>.0/24
 
 
@@ -85,8 +85,6 @@ def subnets_for(sim, ec2, service_id: str, azs, subnet_ids=None) -> List[str]:
 
 
 def _blocked_subnet(sim, ec2, letter: str) -> str:
-    from .aws_side import AZ_OCTET
-
     blocked = getattr(sim, "blocked_subnets", {})
     if letter not in blocked:
         cidr = "%s.%d.0/24" % (sim.plan.subnet_prefix, BLOCKED_OCTET + AZ_OCTET[letter])
@@ -120,8 +118,6 @@ def _associate(ec2, subnet_id: str, acl: str) -> None:
 def finish(sim, ec2, session_client) -> None:
     """VPC-wide configuration once the endpoints exist."""
     from moto.backends import get_backend
-
-    from .aws_side import ACCOUNT
 
     sc = sim.scenario
     ec2.modify_vpc_attribute(VpcId=sim.vpc_id, EnableDnsSupport={"Value": sc.vpc_dns_support})
@@ -185,8 +181,6 @@ def _hub_zone(sim, route53, service_id: str, addresses: List[str]) -> None:
     endpoint's addresses (the same ones the simulated VPC resolver answers, aws_side.vpc_zone).
     A name under an account label (the registry's <account>.dkr.ecr...) gets its parent's zone
     with a wildcard record, as the endpoint's own private DNS covers it."""
-    from .aws_side import ACCOUNT
-
     names = sim.hostnames(service_id)
     records = []
     for name in names:

@@ -19,10 +19,8 @@ from ..checks import endpoint_policy
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
 from . import aws_answers, aws_config, components_side
 from .scenarios import Scenario
+from .simulated_account import ACCOUNT, AZ_OCTET, CLUSTER_NAME
 
-AZ_OCTET = {"a": 1, "b": 2, "c": 3}
-ACCOUNT = "123456789012"  # moto's default account
-CLUSTER_NAME = "demo-cluster"
 CLUSTER_HOST = "0123456789ABCDEF0123456789ABCDEF.gr7.{region}.eks.{dns_suffix}"
 
 

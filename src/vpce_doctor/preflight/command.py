@@ -1,4 +1,4 @@
-"""The `preflight` subcommand's flags and how they become Options (agent/cli.py dispatches)."""
+"""The `preflight` subcommand's flags and how they become Options (vpce_doctor/cli.py dispatches)."""
 from __future__ import annotations
 
 import argparse

@@ -2,14 +2,9 @@
 nodes by subnet), what could not be read, then the findings and fixes grouped by subnet."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict
 
-from .text import finding_lines
-
-
-def _table(rows: List[List[str]]) -> List[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+from .text_layout import finding_lines, table
 
 
 def _endpoint_cell(service: Dict[str, Any]) -> str:
@@ -42,15 +37,16 @@ def render(report: Dict[str, Any]) -> str:
         "status: %s   findings: %d   %.2f s   VPC DNS support %s, hostnames %s" % (
             report["status"].upper(), len(report["findings"]), report["duration_ms"] / 1000.0,
             _onoff(target.get("dns_support")), _onoff(target.get("dns_hostnames"))), ""]
-    out += _table([["SUBNET", "AZ", "CIDR", "ROUTE TABLE", "NACL"]] + [
-        [s["id"], s["availability_zone"], s["cidr"], s["route_table_id"] or "?", s["network_acl_id"] or "?"]
+    out += table([["SUBNET", "AZ", "CIDR", "ROUTE TABLE", "NACL"]] + [
+        [s["id"] or "?", s["availability_zone"] or "?", s["cidr"] or "?", s["route_table_id"] or "?",
+         s["network_acl_id"] or "?"]
         for s in subnets])
     out.append("")
-    rows = [["SERVICE", "ENDPOINT"] + [s["id"] for s in subnets]]
+    rows = [["SERVICE", "ENDPOINT"] + [s["id"] or "?" for s in subnets]]
     for service in report["services"]:
         rows.append([service["id"] + ("" if service["required"] else " (opt)"), _endpoint_cell(service)]
                     + [_cell(service, s["id"]) for s in subnets])
-    out += _table(rows)
+    out += table(rows)
     failed = [c for c in report.get("checks", []) if c["state"] != "done"]
     for check in failed:
         out.append("unknown: %s %s (%s)" % (check["check"], check["state"], check.get("error")))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ...core.text import printable_data
+from .text_layout import finding_lines, table
 
-SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
 SCOPE_WORD = {"vpc": "in-vpc", "remote": "remote", "public": "public"}
 
 
@@ -41,7 +41,7 @@ def tls_cell(service: Dict[str, Any]) -> str:
     ok = sum(1 for t in tls if t["ok"])
     if ok == len(tls):
         return "%d/%d ok" % (ok, len(tls))
-    kinds = sorted({t["error_kind"] or t["phase"] for t in tls if not t["ok"]})
+    kinds = sorted({t["error_kind"] or t["phase"] or "failed" for t in tls if not t["ok"]})
     return "%d/%d %s" % (ok, len(tls), kinds[0])
 
 
@@ -64,11 +64,6 @@ def _finding_cell(service: Dict[str, Any]) -> str:
         failed = [c for c in service.get("checks", []) if c["state"] != "done"]
         return "unknown: %s %s" % (failed[0]["check"], failed[0]["state"]) if failed else "unknown"
     return "-"
-
-
-def _table(rows: List[List[str]]) -> List[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def _value(value: Optional[str]) -> str:
@@ -94,9 +89,9 @@ def render(report: Dict[str, Any]) -> str:
     ]
     rows = [["SERVICE", "STATUS", "VPC DNS", "NODE DNS", "TLS", "API", "FINDING"]]
     for s in report["services"]:
-        rows.append([s["id"] + ("" if s["required"] else " (opt)"), s["status"], dns_cell(_primary(s, "vpc")),
+        rows.append([s["id"] + ("" if s["required"] else " (opt)"), s["status"] or "?", dns_cell(_primary(s, "vpc")),
                      dns_cell(_primary(s, "node")), tls_cell(s), api_cell(s), _finding_cell(s)])
-    out += _table(rows)
+    out += table(rows)
     for note in node.get("notes", []):
         out.append("note: %s" % note)
     if report["findings"]:
@@ -107,10 +102,3 @@ def render(report: Dict[str, Any]) -> str:
         out += ["", "All checked services reach their endpoints from this node."]
     return "\n".join(out) + "\n"
 
-
-def finding_lines(index: int, finding: Dict[str, Any], about: str) -> List[str]:
-    """One numbered finding with its fix, as the text reports (check and preflight) print it."""
-    lines = ["", "%d. [%s] %s (%s)" % (index, SEVERITY_WORD.get(finding["severity"], finding["severity"]),
-                                       finding["code"], about),
-             "   %s" % finding["message"], "   fix: %s" % finding["remediation"]["text"]]
-    return lines + ["     $ %s" % command for command in finding["remediation"]["commands"]]

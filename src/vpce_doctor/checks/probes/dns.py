@@ -23,6 +23,10 @@ import dns.rdatatype
 from ...core.addresses import (SCOPE_PUBLIC, SCOPE_REMOTE, SCOPE_VPC, NetworkGuard, NetworkNotAllowed, address_scope,
                                format_addr, in_networks)
 
+# resolver roles (part of the JSON interface): the VPC's own resolver, or one the node lists itself
+VPC = "vpc"
+NODE = "node"
+
 # status words (part of the JSON interface)
 ANSWER = "answer"
 NXDOMAIN = "nxdomain"
@@ -82,7 +86,7 @@ ROUTE53_RNAME = "awsdns-hostmaster.amazon.com"
 class DnsLookup:
     hostname: str
     rdtype: str
-    resolver_role: str  # "vpc" or "node"
+    resolver_role: str  # VPC or NODE
     server: str
     status: str
     addresses: Tuple[ResolvedAddress, ...] = ()

@@ -38,7 +38,7 @@ class _PinnedConnection(http.client.HTTPSConnection):
             raise
 
 
-PinnedConnection = _PinnedConnection  # dialled ahead by checks/context.DnsPrefetch for the inventory
+PinnedConnection = _PinnedConnection  # dialled ahead by checks/dns_prefetch.DnsPrefetch for the inventory
 
 
 def failure(conn: _PinnedConnection, exc: BaseException) -> "HttpsFailed":

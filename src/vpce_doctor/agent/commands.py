@@ -1,4 +1,7 @@
-"""The command line: a thin leaf over runner.run() and the renderers.
+"""The agent's commands (`check`, `view`, `fleet`, `services`, `preflight`) and the flags they share:
+thin leaves over runner.run() and the renderers. The dispatcher (vpce_doctor/cli.py) parses the
+command line and calls one of them; where a command may open the interactive view instead of
+printing, the dispatcher hands it that view as `show`, so nothing here imports the TUI.
 
 Exit codes: 0 ok, 1 warn, 2 critical, 3 unknown or the run could not happen
 (bad flag, no region), with a one-line reason on stderr and never a traceback.
@@ -6,22 +9,16 @@ Exit codes: 0 ok, 1 warn, 2 critical, 3 unknown or the run could not happen
 from __future__ import annotations
 
 import argparse
-import gc
-import os
 import sys
-
-from ..tui import tui_available  # the package's __init__ only; textual is not imported
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 EXIT_RUN_FAILED = 3
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse would exit 2, which means "critical" here
-        self.exit(EXIT_RUN_FAILED, "%s: error: %s\n" % (self.prog, message))
+# the interactive view of one report (tui.run.show), when the dispatcher chose it
+Show = Optional[Callable[[Dict[str, Any]], int]]
 
 
-def _add_check_flags(parser: argparse.ArgumentParser) -> None:
+def add_check_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("what to check")
     g.add_argument("--services", help="comma-separated service ids (default: what this node needs)")
     g.add_argument("--all", dest="all_services", action="store_true", default=None,
@@ -71,7 +68,7 @@ def _add_check_flags(parser: argparse.ArgumentParser) -> None:
                         help="settings file (default /etc/vpce-doctor/config.toml)")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -81,55 +78,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
-    parser = _Parser(prog="vpce-doctor", description="Diagnose VPC endpoints and DNS from an EKS node.")
-    parser.add_argument("--version", action="version", version="vpce-doctor %s" % __version__)
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    check = sub.add_parser("check", help="run every check and report (default)")
-    _add_check_flags(check)
-    check.add_argument("--format", choices=["text", "json", "prometheus", "npd"], default="text",
-                       help="npd: one line and exit 0 ok / 1 problem / 2 unknown for node-problem-detector")
-    check.add_argument("--output", "-o", metavar="PATH", help="write the report here (atomically)")
-    check.add_argument("--redact", action="store_true",
-                       help="replace account, resource ids and node/VPC addresses with consistent stand-ins "
-                            "(for a public forum)")
-    npd = check.add_argument_group("--format npd (node-problem-detector custom plugin)")
-    npd.add_argument("--npd-warn-as-problem", dest="npd_warn_as_problem", action="store_true",
-                     help="warnings set the node condition too (default: only critical findings do)")
-    npd.add_argument("--npd-max-length", dest="npd_max_length", type=_positive_int, default=80, metavar="N",
-                     help="longest line, bytes: the monitor's max_output_length (default 80)")
-    from ..preflight.command import add_fix_format, add_flags as add_preflight_flags
-
-    add_fix_format(check)
-    preflight = sub.add_parser("preflight", help="before any node exists: predict a subnet's endpoint and DNS "
-                                                 "findings from the AWS configuration (read-only)")
-    add_preflight_flags(preflight)
-    tui = sub.add_parser("tui", help="the interactive view, live (default on a terminal)")
-    _add_check_flags(tui)
-    view = sub.add_parser("view", help="open a saved JSON report in the interactive view")
-    view.add_argument("report", metavar="REPORT.json")
-    view.add_argument("--redact", action="store_true", help="show ids and addresses as stand-ins")
-    fleet = sub.add_parser("fleet", help="many nodes' JSON reports in one view, by AZ and subnet")
-    fleet.add_argument("reports", nargs="+", metavar="REPORT", help="report files or directories of them")
-    fleet.add_argument("--format", choices=["text", "json", "html"], default="text")
-    fleet.add_argument("--output", "-o", metavar="PATH")
-    fleet.add_argument("--redact", action="store_true", help="ids and addresses as stand-ins, consistent across nodes")
-    services = sub.add_parser("services", help="print the service catalogue")
-    services.add_argument("--region", default="us-east-1")
-    services.add_argument("--account-id", dest="account_id", default=None)
-    services.add_argument("--format", choices=["text", "json"], default="text")
-    demo = sub.add_parser("demo", help="run the check against a simulated VPC on loopback")
-    demo.add_argument("--scenario", default="healthy")
-    demo.add_argument("--list", action="store_true", help="list the scenarios")
-    demo.add_argument("--format", choices=["text", "json", "prometheus"], default="text")
-    demo.add_argument("--timeout", type=float, default=1.0)
-    demo.add_argument("--no-tui", dest="no_tui", action="store_true", help="print the text report even on a terminal")
-    return parser
-
-
-def _flags(args: argparse.Namespace) -> Dict[str, Any]:
+def check_flags(args: argparse.Namespace) -> Dict[str, Any]:
+    """The flags of `check` and `tui` as resolve_settings() takes them (None: not given)."""
     names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
              "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs", "endpoint_cidrs",
              "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path", "state_dir",
@@ -137,8 +87,14 @@ def _flags(args: argparse.Namespace) -> Dict[str, Any]:
     return {n: getattr(args, n, None) for n in names}
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write("vpce-doctor: %s\n" % _message(message.splitlines()[0]) if message else "vpce-doctor: failed\n")
+def message(value: object) -> str:
+    from ..core.text import printable
+
+    return printable(value)
+
+
+def fail(reason: str) -> int:
+    sys.stderr.write("vpce-doctor: %s\n" % message(reason.splitlines()[0]) if reason else "vpce-doctor: failed\n")
     return EXIT_RUN_FAILED
 
 
@@ -151,7 +107,7 @@ def _npd_failed(args: argparse.Namespace, reason: str) -> int:
     return npd.NPD_UNKNOWN
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def check(args: argparse.Namespace) -> int:
     from ..checks.catalogue import service_ids
     from ..core.settings import SettingsError, resolve_settings
 
@@ -159,7 +115,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if npd_mode and args.output:
         return _npd_failed(args, "--output does not apply to --format npd (the line goes to stdout)")
     try:
-        settings = resolve_settings(_flags(args), known_services=service_ids())
+        settings = resolve_settings(check_flags(args), known_services=service_ids())
         # IMDS first: at real latency its round trips then cover the imports of the check path
         from .imds import Background
 
@@ -168,7 +124,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         report = run(settings, imds_started=imds_started)
     except SettingsError as exc:
-        return _npd_failed(args, str(exc)) if npd_mode else _fail(str(exc))
+        return _npd_failed(args, str(exc)) if npd_mode else fail(str(exc))
     data = report.to_dict()
     if getattr(args, "redact", False):
         from .redact_ids import redact_ids
@@ -181,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             lines = record(data, settings.state_dir, settings.history, settings.prometheus_dir)
         except OSError as exc:
             return _npd_failed(args, "cannot write the state: %s" % exc) if npd_mode else \
-                _fail("cannot write the state: %s" % exc)
+                fail("cannot write the state: %s" % exc)
         if not npd_mode:  # node-problem-detector reads stdout as the condition message: the line only
             sys.stdout.write("\n".join(lines) + "\n")
             if not getattr(args, "output", None):
@@ -198,68 +154,53 @@ def cmd_check(args: argparse.Namespace) -> int:
     return emit(data, args.format, getattr(args, "output", None), report.exit_code)
 
 
-def cmd_preflight(args: argparse.Namespace) -> int:
+def preflight(args: argparse.Namespace, show: Show = None) -> int:
+    from .. import __version__
     from ..preflight.command import options_from
     from ..preflight.gather import TargetError
     from ..preflight.run import run
-    from .. import __version__
     from .render import emit
 
     try:
         report = run(options_from(args), __version__)
     except (TargetError, ValueError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     data = report.to_dict()
     if args.fix_format:
         return emit(data, "fixes-" + args.fix_format, args.output, report.exit_code)
-    interactive = not args.output and not args.no_tui and args.format == "text" and sys.stdout.isatty() \
-        and sys.stdin.isatty() and tui_available()
-    if interactive:  # the same view as a saved report: preflight has nothing live to watch
-        from ..tui.app import VpceDoctorApp
-
-        VpceDoctorApp(report=data).run()
+    if show is not None:  # the same view as a saved report: preflight has nothing live to watch
+        show(data)
         return report.exit_code
     return emit(data, args.format, args.output, report.exit_code)
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
-    from .runner import run
-    from ..checks.catalogue import service_ids
-    from ..core.settings import SettingsError, resolve_settings
+def view(args: argparse.Namespace, show: Show = None) -> int:
+    """A saved report (a ticket's report.json): in the interactive view when the dispatcher hands
+    `show`, else as the text report `check` prints, with the exit code `check` gives its status.
+    Whatever the file holds is read through report_file.normalize, as the interactive view reads it."""
+    from ..core.model import EXIT_CODES
+    from .render import emit
+    from .report_file import normalize, read_report, schema_notice
 
-    if not tui_available():
-        return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]'); use `check` meanwhile")
     try:
-        settings = resolve_settings(_flags(args), known_services=service_ids())
-    except SettingsError as exc:
-        return _fail(str(exc))
-    from ..tui.run import live
-
-    return live(lambda observer, on_facts: run(settings, observer=observer, on_facts=on_facts))
-
-
-def _message(value: object) -> str:
-    from ..core.text import printable
-
-    return printable(value)
-
-
-def cmd_view(args: argparse.Namespace) -> int:
-    if not tui_available():
-        return _fail("the interactive view needs textual (pip install 'vpce-doctor[tui]')")
-    from ..tui.run import view
-
-    transform = (lambda report: report)
-    if args.redact:
-        from .redact_ids import redact_ids as transform  # noqa: F811
-    try:
-        return view(args.report, transform)
+        raw = read_report(args.report)
     except (OSError, ValueError) as exc:
-        return _fail("cannot open %s: %s" % (_message(args.report), _message(exc)))
+        return fail("cannot open %s: %s" % (message(args.report), message(exc)))
+    if args.redact:
+        from .redact_ids import redact_ids
+
+        raw = redact_ids(raw)
+    if show is not None:
+        return show(raw)
+    notice = schema_notice(raw)
+    if notice:  # on stderr: the text on stdout stays the report
+        sys.stderr.write("vpce-doctor: %s: %s\n" % (message(args.report), notice))
+    data = normalize(raw)
+    return emit(data, "text", None, EXIT_CODES.get(data["status"], EXIT_RUN_FAILED))
 
 
-def cmd_fleet(args: argparse.Namespace) -> int:
-    from . import fleet
+def fleet(args: argparse.Namespace) -> int:
+    from . import fleet as fleet_view
     from .render import write_atomic
 
     options: Dict[str, Any] = {}
@@ -268,23 +209,23 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 
         redactor = IdRedactor()  # one table for the whole fleet: a VPC is the same stand-in on every node
         options.update(transform=redactor.report, rename=redactor.text)
-    view = fleet.load(args.reports, **options)
-    for skipped in view.skipped:  # said on stderr whatever the format, so json/html users see it too
-        sys.stderr.write("vpce-doctor: skipped %s\n" % _message(skipped))
-    if not view.nodes:
-        return _fail("no readable report among %s" % _message(", ".join(args.reports)))
-    content = fleet.RENDERERS[args.format](view)
+    loaded = fleet_view.load(args.reports, **options)
+    for skipped in loaded.skipped:  # said on stderr whatever the format, so json/html users see it too
+        sys.stderr.write("vpce-doctor: skipped %s\n" % message(skipped))
+    if not loaded.nodes:
+        return fail("no readable report among %s" % message(", ".join(args.reports)))
+    content = fleet_view.RENDERERS[args.format](loaded)
     if args.output:
         try:
             write_atomic(args.output, content)
         except OSError as exc:
-            return _fail("cannot write %s: %s" % (_message(args.output), exc.strerror or exc))
+            return fail("cannot write %s: %s" % (message(args.output), exc.strerror or exc))
     else:
         sys.stdout.write(content)
     return 0
 
 
-def cmd_services(args: argparse.Namespace) -> int:
+def services(args: argparse.Namespace) -> int:
     import json
 
     from ..checks.catalogue import load_catalogue, partition_for_region
@@ -292,7 +233,7 @@ def cmd_services(args: argparse.Namespace) -> int:
     try:
         partition = partition_for_region(args.region)
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     rows = []
     for spec in load_catalogue():
         rows.append({
@@ -312,49 +253,3 @@ def cmd_services(args: argparse.Namespace) -> int:
             r["id"].ljust(width), r["type"], r["endpoint_service"], " " * width, ", ".join(r["hostnames"]),
             " " * width, r["probe"], r["required"]))
     return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from ..core.settings import SettingsError, check_number
-
-    try:
-        check_number("timeout", args.timeout)  # the demo builds Settings itself: the same range as check
-    except SettingsError as exc:
-        return _fail(str(exc))
-    try:
-        from ..demo.cli import run_demo
-    except ImportError as exc:
-        return _fail("the demo needs the [demo] extra (pip install 'vpce-doctor[demo]'): %s" % exc)
-    return run_demo(args)
-
-
-INTERACTIVE = ("tui", "demo", "view")  # commands that stay up (Textual): the cycle collector stays on
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("check", "tui", "view", "fleet", "services", "demo", "preflight")
-    if not any(a in commands for a in argv) and not any(a in ("-h", "--help", "--version") for a in argv):
-        # bare on a terminal: the interactive view; piped or with flags only: the text check
-        interactive = not argv and sys.stdout.isatty() and sys.stdin.isatty() and tui_available()
-        argv.insert(0, "tui" if interactive else "check")
-    args = build_parser().parse_args(argv)
-    handler = {"check": cmd_check, "tui": cmd_tui, "view": cmd_view, "fleet": cmd_fleet, "services": cmd_services,
-               "demo": cmd_demo, "preflight": cmd_preflight}[args.command]
-    collecting = gc.isenabled()
-    if args.command not in INTERACTIVE:
-        # A one-shot command lives a second or two and frees its objects by reference counting; the
-        # cycle collector only re-walks the heap it grows while importing and probing (~100 ms of a
-        # healthy check's ~450 ms of CPU). The interactive views live on, and keep it.
-        gc.disable()
-    try:
-        return handler(args)
-    except KeyboardInterrupt:
-        return _fail("interrupted")
-    except Exception as exc:  # the last guard: one line, never a traceback, unless asked
-        if os.environ.get("VPCE_DOCTOR_DEBUG"):
-            raise
-        return _fail("internal error: %s: %s (set VPCE_DOCTOR_DEBUG=1 for a traceback)" % (type(exc).__name__, exc))
-    finally:
-        if collecting:
-            gc.enable()  # as found: main() also runs inside tests' own processes
