@@ -132,3 +132,26 @@ def node(servers, ca_file, good_tls):
     endpoint = servers(RawServer(ENDPOINT_IP, aws_ok, good_tls))
     return Node(ca_file=ca_file, vpc_dns=dns.addr, imds_url="http://127.77.0.254:%d" % imds.port,
                 https_port=endpoint.port)
+
+
+def run_api_case(node, servers, good_tls, respond, service_id, api_outcome, codes, status):
+    """One endpoint answering with `respond`, the real command line against it, and what every API
+    case must hold: its outcome, its findings, the service's status, and the run's status and exit code
+    agreeing with them (an info finding leaves the run ok). Returns (outcome, api evidence, endpoint)."""
+    endpoint = servers(RawServer(ENDPOINT_IP, respond, good_tls))
+    node.https_port, node.services = endpoint.port, service_id
+    outcome = node.run()
+    service = outcome.service(service_id)
+    api = service["probes"]["api"]
+    assert api["outcome"] == api_outcome, api
+    assert outcome.codes == codes, outcome.report["findings"]
+    assert service["status"] == status
+    serious = [f for f in outcome.report["findings"] if f["severity"] != "info"]
+    if status != "ok" or serious:
+        assert outcome.report["status"] != "ok" and outcome.returncode != 0
+    else:
+        assert outcome.report["status"] == "ok" and outcome.returncode == 0
+    if api_outcome == "throttled":
+        assert api["attempts"] == 2 and len(endpoint.requests) == 2 and "throttled twice" in api["message"]
+    return outcome, api, endpoint
+

@@ -3,7 +3,8 @@ endpoint with a verified certificate to the probe they belong to, through the re
 each case, the API outcome, the findings and the service's status a support engineer should read."""
 import pytest
 
-from .hostile import ENDPOINT_IP, RawServer, imds_responder, wire_answer
+from .conftest import run_api_case
+from .hostile import RawServer, imds_responder, wire_answer
 
 pytestmark = pytest.mark.integration
 
@@ -82,17 +83,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_real_aws_answer(case, node, servers, good_tls):
-    respond, service_id, api_outcome, codes, status = CASES[case]
-    endpoint = servers(RawServer(ENDPOINT_IP, respond, good_tls))
-    node.https_port, node.services = endpoint.port, service_id
-    outcome = node.run()
-    service = outcome.service(service_id)
-    api = service["probes"]["api"]
-    assert api["outcome"] == api_outcome, api
-    assert outcome.codes == codes, outcome.report["findings"]
-    assert service["status"] == status
-    if api_outcome == "throttled":
-        assert api["attempts"] == 2 and len(endpoint.requests) == 2
+    run_api_case(node, servers, good_tls, *CASES[case])
 
 
 def test_imds_turned_off_is_named(node, servers):

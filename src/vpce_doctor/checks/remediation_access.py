@@ -60,8 +60,8 @@ def org_policy_denied(where: Where, service_id: str, action: str, policy_type: s
         commands=tuple(_organization_commands()))
 
 
-def path_policy_statement(where: Where, service_id: str, endpoint_id: Optional[str], action: str,
-                          resource: str) -> Remediation:
+def path_policy_statement(where: Where, service_id: str, endpoint_id: Optional[str], action: str, resource: str,
+                          service_name: Optional[str] = None) -> Remediation:
     """The endpoint policy statement that lets nodes read the resource (the ECR layer bucket)."""
     statement = {"Sid": "AllowEcrLayerBucket", "Effect": "Allow", "Principal": "*", "Action": [action],
                  "Resource": [resource]}
@@ -71,7 +71,7 @@ def path_policy_statement(where: Where, service_id: str, endpoint_id: Optional[s
              "this statement to the policy's Statement list, keeping the others: %s"
              % (service_id, action, resource, json.dumps(statement)),
         commands=(
-            _endpoint_policy_command(where, endpoint_id, "com.amazonaws.%s.%s" % (where.region, service_id)),
+            _endpoint_policy_command(where, endpoint_id, service_name or "com.amazonaws.%s.%s" % (where.region, service_id)),
             "aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --policy-document file://endpoint-policy.json"
             % (q(where.region), q(endpoint)),
         ))

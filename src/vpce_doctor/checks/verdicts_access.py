@@ -125,7 +125,7 @@ def _path_only_policy(ev, node, endpoint) -> List[Finding]:
             "policy_denied", CRITICAL, ev.id,
             "gateway endpoint %s's policy does not allow %s on %s (%s): every image layer pull through it fails "
             "with 403, although S3 answers on the path" % (endpoint.id, action, resource, why),
-            access_fix.path_policy_statement(node.where, ev.id, endpoint.id, action, resource),
+            access_fix.path_policy_statement(node.where, ev.id, endpoint.id, action, resource, ev.endpoint_service_name),
             ["endpoint %s policy: denied (%s)" % (endpoint.id, why)])]
     unread = why if verdict else _why_unread(node, endpoint)
     return [_finding(
@@ -134,7 +134,7 @@ def _path_only_policy(ev, node, endpoint) -> List[Finding]:
         "%s on %s (S3 answers AWS's bucket with the same bare AccessDenied either way), and the policy was not "
         "evaluated: %s" % (action, resource, unread),
         access_fix.path_policy_statement(node.where, ev.id, endpoint.id if endpoint is not None else None, action,
-                                         resource))]
+                                         resource, ev.endpoint_service_name))]
 
 
 def _evaluate(endpoint, action: Optional[str], resource: Optional[str], role_arn: Optional[str]):
