@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..checks import endpoint_policy
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
-from . import aws_answers, aws_config, components_side
+from . import aws_answers, aws_config, components_side, registry_side
 from .dns_server import ZoneData
 from .scenarios import Scenario
 from .simulated_account import ACCOUNT, AZ_OCTET, CLUSTER_NAME
@@ -324,8 +324,12 @@ class SimulatedAws:
                 return aws_answers.identity_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
             return aws_answers.identity_denial(protocol, action, ACCOUNT)
+        if service_id == "ecr.dkr" and path.split("?", 1)[0] != "/v2/":  # the image pull (registry_side.py)
+            return registry_side.registry(self, ACCOUNT, method, path, headers)
         if service_id == "ecr.dkr":
             return aws_answers.registry_base(ACCOUNT, self.region)
+        if service_id == "s3" and registry_side.is_presigned(path):
+            return registry_side.layer(self, path)
         if service_id == "s3":
             return aws_answers.layer_bucket()
         if probe["kind"] == "http":
