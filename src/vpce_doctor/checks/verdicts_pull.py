@@ -174,7 +174,7 @@ def _layer_unreachable(result, step, ev, node, evidence) -> Finding:
     endpoint, endpoints, table = _gateway(ev, node)
     on_table = endpoint is not None and table is not None and (
         table.id in endpoint.route_table_ids or table.routes_to(endpoint.id))
-    message = ("image %s: the layer bucket %s at %s does not connect (%s): no S3 gateway endpoint routes this subnet's "
+    message = ("image %s: the layer bucket %s at %s does not answer (%s): no S3 gateway endpoint routes this subnet's "
                "traffic to S3, so every layer download times out" % (result.image, step.host, step.address,
                                                                     step.message or step.outcome))
     if endpoint is not None and not on_table:

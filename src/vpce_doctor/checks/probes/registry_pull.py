@@ -173,13 +173,13 @@ def _pull(ref: ImageRef, source: str, pc: PullContext, steps: List[PullStep], se
         if manifest.get("_media_type") in INDEXES or "manifests" in manifest:
             digest = _platform_digest(manifest, _architecture(pc.machine))
             if digest is None:
-                return _result(ref, source, FAILED, steps, started, "the index has no manifest for linux/%s"
-                               % _architecture(pc.machine))
+                return _unusable(ref, source, steps, started, "the index has no manifest for linux/%s"
+                                 % _architecture(pc.machine))
             manifest = _manifest(pc, ref, PLATFORM_MANIFEST, "/v2/%s/manifests/%s" % (ref.repository, digest),
                                  authorization, steps, secrets)
         layer = _smallest_layer(manifest)
         if layer is None:
-            return _result(ref, source, FAILED, steps, started, "the manifest lists no layer")
+            return _unusable(ref, source, steps, started, "the manifest lists no layer")
         location = _blob(pc, ref, layer, authorization, steps, secrets)
         del authorization  # the token's last use: gone before the layer bucket is asked
         if location is not None:
@@ -187,6 +187,12 @@ def _pull(ref: ImageRef, source: str, pc: PullContext, steps: List[PullStep], se
     except _Failed:
         return _result(ref, source, FAILED, steps, started, None)
     return _result(ref, source, OK, steps, started, None)
+
+
+def _unusable(ref, source, steps, started, why: str) -> PullResult:
+    """A manifest that answered but cannot be pulled from: its step is where the pull failed."""
+    steps[-1] = replace(steps[-1], outcome=UNEXPECTED, message=why)
+    return _result(ref, source, FAILED, steps, started, why)
 
 
 def _result(ref, source, outcome, steps, started, message) -> PullResult:
@@ -268,11 +274,14 @@ def _token(pc: PullContext, steps: List[PullStep], secrets: _Secrets) -> str:
         token = json.loads(answer.body.decode("utf-8"))["authorizationData"][0]["authorizationToken"]
         if not isinstance(token, str) or not token:
             raise ValueError
-        secrets.add(token)
-        secrets.add(base64.b64decode(token).decode("utf-8", "replace").partition(":")[2])
     except (ValueError, KeyError, IndexError, TypeError):
         steps.append(replace(step, outcome=UNEXPECTED, message="HTTP 200 without an authorizationToken"))
         raise _Failed(steps[-1]) from None
+    secrets.add(token)
+    try:  # base64 of "AWS:<password>": the password alone is a secret too
+        secrets.add(base64.b64decode(token, validate=False).decode("utf-8", "replace").partition(":")[2])
+    except ValueError:
+        pass
     steps.append(step)
     return "Basic " + token
 
