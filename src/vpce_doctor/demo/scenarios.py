@@ -151,7 +151,9 @@ SCENARIOS = {s.name: s for s in [
              "the inventory (managed node policies only): the image pull itself gets S3's bare 403 on the layer.",
              services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "ecr.dkr", "sts"), managed_policies_only=True,
              s3_gateway_policy="own-buckets-only", pull_images=(DEMO_IMAGE,),
-             expect=(("inventory_unavailable", None), ("layer_bucket_denied", "s3")), expect_status="critical"),
+             expect=(("inventory_unavailable", None), ("layer_bucket_denied", "s3")), expect_status="critical",
+             # preflight reads the gateway policy itself (tests/preflight): the same cause, named policy_denied
+             expect_preflight=(("policy_denied", "s3"),)),
     Scenario("pull-gateway-off-route-table", "The S3 gateway endpoint is not on the node subnet's route table: the "
              "pull's layer download times out, which the S3 finding already explains.",
              services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "ecr.dkr", "sts"), s3_gateway_on_node_table=False,
