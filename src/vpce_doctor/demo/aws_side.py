@@ -324,12 +324,10 @@ class SimulatedAws:
                 return aws_answers.identity_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
             return aws_answers.identity_denial(protocol, action, ACCOUNT)
-        if service_id == "ecr.dkr" and path.split("?", 1)[0] != "/v2/":  # the image pull (registry_side.py)
-            return registry_side.registry(self, ACCOUNT, method, path, headers)
+        if registry_side.serves(service_id, path):  # the image pull's manifests, blobs and layer byte
+            return registry_side.answer(self, ACCOUNT, service_id, method, path, headers)
         if service_id == "ecr.dkr":
             return aws_answers.registry_base(ACCOUNT, self.region)
-        if service_id == "s3" and registry_side.is_presigned(path):
-            return registry_side.layer(self, path)
         if service_id == "s3":
             return aws_answers.layer_bucket()
         if probe["kind"] == "http":

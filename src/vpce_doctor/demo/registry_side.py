@@ -32,6 +32,17 @@ PRESIGN = {"presign_token": "PRESIGNMARK-security-token-0123456789abcdef",
            "expires": "3600"}
 
 
+def serves(service_id: str, path: str) -> bool:
+    """The pull's requests: the registry's, except its base /v2/ (the ecr.dkr probe's); a presigned layer GET."""
+    if service_id == "ecr.dkr":
+        return path.split("?", 1)[0] != "/v2/"
+    return service_id == "s3" and is_presigned(path)
+
+
+def answer(sim, account: str, service_id: str, method: str, path: str, headers: Dict[str, str]) -> Answer:
+    return registry(sim, account, method, path, headers) if service_id == "ecr.dkr" else layer(sim, path)
+
+
 def token_password(account: str) -> str:
     """What moto's GetAuthorizationToken issues (moto/ecr/responses.py): base64 of AWS:<this>."""
     return "%s-auth-token" % account

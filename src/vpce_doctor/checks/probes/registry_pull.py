@@ -227,6 +227,7 @@ def _send(pc: PullContext, step: str, host: str, method: str, path: str, headers
     session = pc.sessions.get((host, address))
     if session is None:  # exchange() checks the address against the guard before any use
         session = pc.sessions[(host, address)] = https.PinnedSession(address, pc.port, host, pc.ssl_context, timeout)
+    _bound(session, timeout)
     try:
         answer = aws_call.exchange(method, path, headers, body, signing_name=signing_name, hostname=host,
                                    address=address, port=pc.port, region=pc.region, credentials=pc.credentials,
@@ -237,6 +238,16 @@ def _send(pc: PullContext, step: str, host: str, method: str, path: str, headers
                               ms=_ms(started), **base))
         raise _Failed(steps[-1]) from None
     return answer, PullStep(outcome=SUCCESS, http_status=answer.status, ms=_ms(started), **base)
+
+
+def _bound(session: Any, timeout: float) -> None:
+    """A kept-alive connection gets this step's timeout (what is left of the run may be less than before)."""
+    session.args = session.args[:4] + (timeout,)
+    conn = session.conn
+    if conn is not None:
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
 
 
 def _ms(started: float) -> float:
