@@ -102,7 +102,7 @@ def _layer_hosts(ctx) -> List[str]:
 def _resolve(ctx, host: str) -> List[Tuple[str, Optional[str]]]:
     """The addresses the node itself would use (its first resolver that answers, as node_addresses()
     takes them), each with its scope (vpc, remote, public)."""
-    from .context import NODE
+    from .probes.dns import NODE
 
     node = [(role, server) for role, server in ctx.resolvers if role == NODE] or ctx.resolvers[:1]
     for role, server in node:
