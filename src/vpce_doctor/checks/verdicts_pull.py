@@ -164,8 +164,8 @@ def _layer_denied(result, step, ev, node, evidence) -> Finding:
     else:
         said = ("the S3 gateway endpoint's policy is the cause (S3 gives AWS's bucket the same bare AccessDenied for "
                 "any policy; the endpoint's policy was not read from the inventory)")
-    message = "%s: every image layer pull through it fails; %s must allow %s on %s" % (
-        head, said, LAYER_ACTION, resource)
+    message = "%s: every image layer pull through it fails. %s; it must allow %s on %s" % (
+        head, said[0].upper() + said[1:], LAYER_ACTION, resource)
     return _finding("layer_bucket_denied", CRITICAL, "s3", message,
                     access_fix.path_policy_statement(node.where, "s3", endpoint_id, LAYER_ACTION, resource), evidence)
 
