@@ -83,3 +83,22 @@ def test_the_token_its_password_and_the_presigned_values_are_masked_longest_firs
     secrets.add("short")  # too short to mask anywhere: it would mangle every message
     text = secrets.mask("Basic QVdTOnBhc3N3b3JkMTIz / password123 / SESSIONTOKEN123 / short")
     assert text == "Basic *** / *** / *** / short"
+
+
+def test_images_come_from_the_flag_the_environment_or_the_config_file(tmp_path):
+    from vpce_doctor.core.settings import resolve_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('images = ["%s"]\n' % APP)
+    assert resolve_settings({"config_path": str(config)}, environ={}).images == (APP,)
+    assert resolve_settings({"config_path": str(config)}, environ={"VPCE_DOCTOR_IMAGES": "%s %s" % (CNI, APP)}).images \
+        == (CNI, APP)
+    assert resolve_settings({"config_path": str(config), "images": [CNI]}, environ={}).images == (CNI,)
+
+
+def test_the_command_line_takes_image_repeatable():
+    from vpce_doctor.agent.commands import check_flags
+    from vpce_doctor.cli import build_parser
+
+    args = build_parser().parse_args(["check", "--image", APP, "--image", CNI])
+    assert check_flags(args)["images"] == [APP, CNI]
