@@ -167,7 +167,8 @@ def _layer_denied(result, step, ev, node, evidence) -> Finding:
     message = "%s: every image layer pull through it fails. %s; it must allow %s on %s" % (
         head, said[0].upper() + said[1:], LAYER_ACTION, resource)
     return _finding("layer_bucket_denied", CRITICAL, "s3", message,
-                    access_fix.path_policy_statement(node.where, "s3", endpoint_id, LAYER_ACTION, resource), evidence)
+                    access_fix.path_policy_statement(node.where, "s3", endpoint_id, LAYER_ACTION, resource,
+                                                     ev.endpoint_service_name if ev is not None else None), evidence)
 
 
 def _layer_unreachable(result, step, ev, node, evidence) -> Finding:

@@ -315,7 +315,7 @@ def _policy(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> Li
         # (layer_bucket_denied); the fix is the one statement to add
         message += " on %s: every image layer pull through it fails with 403" % layers
         remedy = access_fix.path_policy_statement(ctx.where(subnet), v.spec.id, endpoint["VpcEndpointId"],
-                                                  denied[0]["action"], layers)
+                                                  denied[0]["action"], layers, v.endpoint_service_name)
     return [_finding(v, "policy_denied", CRITICAL, subnet, message, remedy, [d["why"] for d in denied])]
 
 
