@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from ...core.addresses import NetworkGuard, format_addr
 from . import aws_call, https
-from .aws_errors import (ACCESS_DENIED, CLOCK_SKEW, DENIALS, ERROR, MESSAGE_LIMIT, SKIPPED, SUCCESS, TIMEOUT, UNEXPECTED, classify,
+from .aws_errors import (ACCESS_DENIED, DENIALS, ERROR, MESSAGE_LIMIT, SKIPPED, SUCCESS, TIMEOUT, UNEXPECTED, classify,
                          denial_policy, parse_error)
 
 TOKEN, MANIFEST, PLATFORM_MANIFEST, BLOB, LAYER = "token", "manifest", "platform_manifest", "blob", "layer"
@@ -185,7 +185,9 @@ def _pull(ref: ImageRef, source: str, pc: PullContext, steps: List[PullStep], se
         if location is not None:
             _layer(pc, location, steps, secrets)
     except _Failed:
-        return _result(ref, source, FAILED, steps, started, None)
+        # no credentials to ask for a token: nothing was tried (no_credentials says why)
+        skipped = steps[-1].outcome == SKIPPED
+        return _result(ref, source, SKIPPED if skipped else FAILED, steps, started, steps[-1].message if skipped else None)
     return _result(ref, source, OK, steps, started, None)
 
 
@@ -372,6 +374,3 @@ def _layer(pc: PullContext, location: str, steps: List[PullStep], secrets: _Secr
         _fail_on_error(answer, step, "rest-xml", steps, secrets)
     steps.append(step)
 
-
-def is_clock(step: Optional[PullStep]) -> bool:
-    return step is not None and step.outcome == CLOCK_SKEW
