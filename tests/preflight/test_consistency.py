@@ -40,6 +40,9 @@ OUTSIDE_CONFIG = {
     "org_policy_denied": "an organization's SCPs and RCPs (preflight reads endpoint policies only)",
     "access_denied": "a denial AWS does not attribute, with the endpoint policy unread or allowing the action",
     "layer_bucket_unverified": "whether the node may read the inventory (the gateway policy, unread from the node)",
+    "image_pull_denied": "the node role's identity policies and the repository's policy (preflight reads endpoint "
+                         "policies only)",
+    "image_not_found": "the registry's content",
 }
 
 

@@ -16,7 +16,7 @@ SUBNET_A = {"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24", "AvailabilityZon
 
 
 def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnets=(SUBNET_A,), routes=(),
-           remote=(), acl_entries=None, zone_names=None, spec=None):
+           remote=(), acl_entries=None, zone_names=None, spec=STS, host=None):
     calls = {
         "subnets": {"Subnets": list(subnets)},
         "vpc_subnets": {"Subnets": [{"SubnetId": "subnet-a", "CidrBlock": "10.0.1.0/24",
@@ -46,8 +46,7 @@ def config(endpoints=(), zones=None, rules=(), groups=(), hostnames=True, subnet
     ctx = Context(config=conf, partition=partition, vpc_cidrs=["10.0.0.0/16"], subnets=subnet_views,
                   all_subnets=subnet_index(conf), zones=ZoneRecords(conf, ["10.0.0.0/16"], remote_cidrs), role_arn=None,
                   dns_support=True, dns_hostnames=hostnames, remote_cidrs=list(remote))
-    spec = spec or STS
-    return judge(ctx, spec, spec.hostnames("eu-west-1", partition, "123456789012")[0], True)
+    return judge(ctx, spec, host or spec.hostnames("eu-west-1", partition, "123456789012")[0], True)
 
 
 def endpoint(group_id="sg-1", private_dns=True):
@@ -188,3 +187,26 @@ def test_the_most_specific_zone_answers_even_when_a_parent_zone_holds_the_record
                      zone_names=dict(REGION_ZONE, Z7STS=HOST))
     assert codes(verdict) == ["dns_record_missing"]
 
+LAYER_HOST = "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com"
+
+
+def s3_gateway(*resources):
+    import json
+
+    return {"VpcEndpointId": "vpce-0gw", "VpcEndpointType": "Gateway", "ServiceName": "com.amazonaws.eu-west-1.s3",
+            "State": "available", "VpcId": "vpc-1", "RouteTableIds": ["rtb-1"],
+            "PolicyDocument": json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": list(resources)}]})}
+
+
+def test_preflight_predicts_the_layer_bucket_left_out_of_the_gateway_policy():
+    """What the image pull finds on a node (layer_bucket_denied: S3's bare 403 on the presigned layer GET),
+    preflight reads from the gateway endpoint's policy: s3:GetObject on AWS's layer bucket."""
+    routes = [{"DestinationPrefixListId": "pl-6da54004", "GatewayId": "vpce-0gw", "State": "active"}]
+    own = config(endpoints=[s3_gateway("arn:aws:s3:::mine", "arn:aws:s3:::mine/*")], routes=routes, spec=S3,
+                 host=LAYER_HOST)
+    assert [(f.code, f.service) for f in own.findings] == [("policy_denied", "s3")]
+    assert "prod-eu-west-1-starport-layer-bucket" in own.findings[0].message + own.findings[0].remediation.text
+    layers = config(endpoints=[s3_gateway("arn:aws:s3:::mine/*", "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*")],
+                    routes=routes, spec=S3, host=LAYER_HOST)
+    assert codes(layers) == []

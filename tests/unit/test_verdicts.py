@@ -9,6 +9,7 @@ from vpce_doctor.checks.probes.route_table import Route
 from .evidence import (DENIED, NO_INVENTORY, Soa, allow, api, dns, endpoint, gateway, inside, inventory, missing,
                        node, policy, public, remote, route_table, service, tls)
 from .test_verdicts_components import COMPONENT_ROWS
+from .test_verdicts_pull import PULL_ROWS
 
 S3_HOST = "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
 LAYERS = "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"
@@ -253,7 +254,7 @@ def test_node_rules(name, fields, expected):
 
 
 def test_every_code_has_a_row():
-    covered = {c for _, _, _, exp in SERVICE_ROWS for c, _ in exp} | {c for _, _, exp in NODE_ROWS for c in exp}
+    covered = {c for _, _, _, exp in SERVICE_ROWS + PULL_ROWS for c, _ in exp} | {c for _, _, exp in NODE_ROWS for c in exp}
     assert covered == set(verdicts.CODES)
 
 

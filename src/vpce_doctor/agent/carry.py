@@ -22,8 +22,10 @@ import time
 from dataclasses import fields
 from typing import Any, Callable, Dict, List, Optional
 
+from ..checks.image_pull import ImagePullEvidence
 from ..checks.parallel import run_parallel
 from ..checks.probes import aws_call
+from ..checks.probes.registry_pull import PullResult, PullStep
 from ..checks.probes.inventory import Endpoint, EndpointEni, Inventory
 from ..checks.probes.route_table import Route, RouteTable
 from ..checks.tls import dns_handshakes
@@ -32,7 +34,7 @@ from .render import write_atomic
 STATE_FILE = "api-evidence.json"
 STATE_VERSION = 1
 CARRIED_NOTE = "API and inventory evidence carried over"
-CARRIED_CHECKS = ("api", "inventory")
+CARRIED_CHECKS = ("api", "inventory", "image_pull")  # the image pull is signed calls too (checks/image_pull.py)
 
 
 def load_state(state_dir: str) -> Optional[Dict[str, Any]]:
@@ -58,7 +60,10 @@ def inventory_from(data: Any) -> Optional[Inventory]:
             route_table_ids=tuple(e.get("route_table_ids") or ()),
             dns_entries=tuple(dict(d) for d in e.get("dns_entries") or ()),
             enis=tuple(EndpointEni(x["id"], x.get("address"), x.get("availability_zone"), x.get("subnet_id"))
-                       for x in e.get("enis") or ()))
+                       for x in e.get("enis") or ()),
+            # the endpoint's policy decides denials and the layer bucket's verdict: carried with it, or a
+            # cheap run would read every policy as AWS's default full access
+            policy_document=e.get("policy_document"))
             for e in data.get("endpoints") or ())
         return Inventory(available=bool(data["available"]), reason=data.get("reason"), endpoints=endpoints,
                          service_names=dict(data.get("service_names") or {}), ms=0.0,
@@ -92,6 +97,23 @@ def api_result_from(data: Any) -> Optional[aws_call.ApiResult]:
     try:
         return aws_call.ApiResult(**{k: v for k, v in data.items() if k in _API_FIELDS})
     except TypeError:
+        return None
+
+
+_PULL_FIELDS = {f.name for f in fields(PullResult)} - {"steps"}
+_STEP_FIELDS = {f.name for f in fields(PullStep)}
+
+
+def image_pull_from(data: Any) -> Optional[ImagePullEvidence]:
+    """The ImagePullEvidence a report's node_checks.image_pull was written from; None if it is not one."""
+    if not isinstance(data, dict) or not isinstance(data.get("pulls"), list):
+        return None
+    try:
+        pulls = tuple(PullResult(steps=tuple(PullStep(**{k: v for k, v in s.items() if k in _STEP_FIELDS})
+                                             for s in p.get("steps") or ()),
+                                 **{k: v for k, v in p.items() if k in _PULL_FIELDS}) for p in data["pulls"])
+        return ImagePullEvidence(pulls, data.get("note"))
+    except (TypeError, AttributeError):
         return None
 
 
@@ -135,6 +157,7 @@ class EvidencePlan:
         self.fingerprint: Optional[str] = None
         self.carried_inventory: Optional[Inventory] = None
         self.carried_api: Dict[str, aws_call.ApiResult] = {}
+        self.carried_pull: Optional[ImagePullEvidence] = None
 
     def decide(self, ctx) -> bool:
         return ctx.memo.get("evidence_plan", lambda: self._decide(ctx))
@@ -155,6 +178,9 @@ class EvidencePlan:
         inventory = inventory_from(state.get("inventory"))
         api = {sid: api_result_from(d) for sid, d in (state.get("api") or {}).items()}
         missing = [s.id for s in self.services if ctx.hostnames(s) and api.get(s.id) is None]
+        pull = image_pull_from(state.get("image_pull"))
+        if pull is None:
+            missing.append("the image pull")
         if inventory is None or missing:
             return True, "the last read lacks %s" % ("the inventory" if inventory is None else ", ".join(missing))
         try:
@@ -165,6 +191,7 @@ class EvidencePlan:
             return True, "DNS/TLS evidence changed since the last read"
         self.carried_inventory = inventory
         self.carried_api = {k: v for k, v in api.items() if v is not None}
+        self.carried_pull = pull
         return False, "read %s, %.0f s ago (next full read within %.0f s, or when DNS/TLS change)" % (
             state.get("read_at_text") or "earlier", age, self.interval - age)
 
@@ -197,6 +224,8 @@ class CarriedCheck:
             return self.check.run(ctx, service)
         if self.id == "inventory":
             return self.plan.carried_inventory
+        if self.id == "image_pull":
+            return self.plan.carried_pull
         return self.plan.carried_api[service.id]
 
 
@@ -221,4 +250,5 @@ def save_state(state_dir: str, plan: EvidencePlan, ctx, report: Dict[str, Any], 
     os.makedirs(state_dir, exist_ok=True)
     write_atomic(os.path.join(state_dir, STATE_FILE), json.dumps({
         "version": STATE_VERSION, "read_at": read_at, "read_at_text": report.get("generated_at"),
-        "fingerprint": plan.fingerprint, "inventory": inventory, "api": api}, sort_keys=True) + "\n")
+        "fingerprint": plan.fingerprint, "inventory": inventory, "api": api,
+        "image_pull": (report.get("node_checks") or {}).get("image_pull")}, sort_keys=True) + "\n")

@@ -27,6 +27,9 @@ def add_check_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--account-id", dest="account_id")
     g.add_argument("--no-api", dest="no_api", action="store_true", default=None,
                    help="no signed calls and no inventory: DNS and TLS only")
+    g.add_argument("--image", dest="images", metavar="REF", action="append",
+                   help="a private ECR image to pull one byte of, end to end (repeatable; besides one the node "
+                        "runs, e.g. the VPC CNI's)")
     g = parser.add_argument_group("where to look")
     g.add_argument("--vpc-resolver", dest="vpc_resolver", metavar="ADDR", help="default 169.254.169.253")
     g.add_argument("--resolver", dest="resolvers", metavar="ADDR", action="append",
@@ -83,7 +86,7 @@ def check_flags(args: argparse.Namespace) -> Dict[str, Any]:
     names = ("region", "account_id", "services", "all_services", "vpc_resolver", "resolvers", "imds_endpoint",
              "cluster_endpoint", "ca_bundle", "timeout", "deadline", "no_api", "https_port", "vpc_cidrs", "endpoint_cidrs",
              "allow_net", "clock_tolerance", "resolv_conf", "scan_processes", "config_path", "state_dir",
-             "prometheus_dir", "history", "pod_identity_endpoints", "api_interval")
+             "prometheus_dir", "history", "pod_identity_endpoints", "api_interval", "images")
     return {n: getattr(args, n, None) for n in names}
 
 

@@ -255,7 +255,7 @@ def _evidence(results: List[CheckResult], check_id: str, service_id: Optional[st
 
 def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[ServiceSpec], needed, checks,
              results: List[CheckResult], duration_ms: float, generated_at: str) -> Report:
-    from ..checks import verdicts
+    from ..checks import verdicts, verdicts_pull
     from ..checks.remediation import Where
 
     where = Where(region=facts.region or "", vpc_id=facts.vpc_id or "", subnet_id=facts.subnet_id or "",
@@ -277,6 +277,7 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
         endpoint_cidrs=facts.endpoint_cidrs,
         iam_role=(facts.imds or {}).get("iam_role"),
         role_arn=_role_arn(ctx, facts),
+        image_pull=_evidence(results, "image_pull", None),
     )
     running = {c.get("name") for c in facts.components}
     by_id = {c.id: c for c in checks}
@@ -294,7 +295,7 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
             iam_resource=spec.iam_resource(facts.region or "", ctx.partition))
         judged, judge_errors = _outside_findings(by_id, own, facts, spec)
         own = own + judge_errors
-        findings = verdicts.service_findings(evidence, node) + judged
+        findings = verdicts_pull.service_findings(evidence, verdicts.service_findings(evidence, node), node) + judged
         failed = [r for r in own if not r.ok]
         # info findings never set the status: a service with only those is ok. An API answer that proves
         # nothing (5xx, throttled twice, not AWS's shape) leaves the service unknown with its reason in
@@ -314,7 +315,7 @@ def assemble(settings, facts: NodeFacts, ctx: "CheckContext", services: List[Ser
     node_results = [r for r in results if r.service is None]
     judged, judge_errors = _outside_findings(by_id, node_results, facts, None)
     node_results = node_results + judge_errors
-    node_found = verdicts.node_findings(node) + judged
+    node_found = verdicts.node_findings(node) + verdicts_pull.unplaced(node, [s.id for s in services]) + judged
     all_findings = node_found + all_findings
     statuses = [severity_status(f.severity) for f in all_findings] + [s.status for s in service_reports]
     statuses += [STATUS_UNKNOWN for r in node_results if not r.ok]

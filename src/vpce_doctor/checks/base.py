@@ -32,6 +32,7 @@ BUILTIN = {
     "no_privatelink": "vpce_doctor.checks.no_privatelink:NoPrivateLinkCheck",
     "sts_global": "vpce_doctor.checks.sts_global:StsGlobalCheck",
     "pod_identity": "vpce_doctor.checks.pod_identity:PodIdentityCheck",
+    "image_pull": "vpce_doctor.checks.image_pull:ImagePullCheck",
 }
 
 

@@ -21,6 +21,7 @@ failures it explains stay as its evidence instead of becoming findings of their 
 | TLS handshake or certificate fails                              | tls_failure               |
 | API denials and path-only probes (verdicts_access.py)           | policy_denied, iam_denied, org_policy_denied, access_denied, layer_bucket_unverified |
 | endpoint has no ENI in the node's AZ                            | endpoint_az_missing       |
+| the image pull's failing step, nothing above explains it (verdicts_pull.py) | layer_bucket_denied, layer_bucket_unreachable, image_pull_denied, image_not_found, image_pull_failed |
 
 Addresses are vpc (this VPC's CIDR blocks), remote (private elsewhere: a hub VPC reached over a
 transit gateway or peering) or public (core/addresses.py). A remote answer that takes TLS is a
@@ -40,7 +41,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from ..core.addresses import SCOPE_REMOTE, containing_network
 from ..core.model import CRITICAL, INFO, WARNING, Finding
 from . import remediation as fix
-from . import verdicts_access, verdicts_components
+from . import verdicts_access, verdicts_components, verdicts_pull
 from . import verdicts_dns as dns_path
 from .probes import aws_call
 from .probes import dns as dns_probe
@@ -53,7 +54,7 @@ CODES = (
     "dns_failure", "port_blocked", "tls_failure", "policy_denied", "iam_denied", "endpoint_az_missing",
     "clock_skew", "no_credentials", "proxy_bypass_missing", "imds_unreachable", "cluster_endpoint_unreachable",
     "gateway_route_missing", "inventory_unavailable",
-) + verdicts_access.CODES + dns_path.CODES + verdicts_components.CODES
+) + verdicts_access.CODES + dns_path.CODES + verdicts_components.CODES + verdicts_pull.CODES
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class NodeEvidence:
     endpoint_cidrs: Sequence[str] = ()  # --endpoint-cidr: where a hub's endpoints are
     iam_role: Optional[str] = None  # the instance profile's role (IMDS), for IAM fixes
     role_arn: Optional[str] = None  # arn:<partition>:iam::<account>:role/<iam_role>, for endpoint policy principals
+    image_pull: Optional[Any] = None  # checks/image_pull.py's evidence, judged by verdicts_pull.py
 
     @property
     def route_table(self) -> Optional[RouteTable]:

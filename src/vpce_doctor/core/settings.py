@@ -46,6 +46,7 @@ class Settings:
     resolv_conf: str = "/etc/resolv.conf"
     scan_processes: bool = True
     pod_identity_endpoints: Tuple[str, ...] = ()  # empty: 169.254.170.23:80, and [fd00:ec2::23]:80 on IPv6 nodes
+    images: Tuple[str, ...] = ()  # private ECR images the pull probe pulls one byte of (checks/image_pull.py)
     config_path: Optional[str] = None
 
     @property
@@ -72,8 +73,9 @@ ENVIRONMENT = {
     "prometheus_dir": ("VPCE_DOCTOR_PROMETHEUS_DIR",),
     "pod_identity_endpoints": ("VPCE_DOCTOR_POD_IDENTITY_ENDPOINT",),
     "api_interval": ("VPCE_DOCTOR_API_INTERVAL",),
+    "images": ("VPCE_DOCTOR_IMAGES",),
 }
-_LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints", "endpoint_cidrs"}
+_LISTS = {"services", "resolvers", "vpc_cidrs", "allow_net", "pod_identity_endpoints", "endpoint_cidrs", "images"}
 _BOOLS = {"no_api", "scan_processes", "all_services"}
 # Every number has a range (README, "Settings"): inf, nan, 1e9 or a negative value is one clear
 # error line, never a run that does not end or an internal error further down.

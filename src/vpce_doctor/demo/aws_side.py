@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..checks import endpoint_policy
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
-from . import aws_answers, aws_config, components_side
+from . import aws_answers, aws_config, components_side, registry_side
 from .scenarios import Scenario
 from .simulated_account import ACCOUNT, AZ_OCTET, CLUSTER_NAME
 
@@ -301,6 +301,8 @@ class SimulatedAws:
                 return aws_answers.identity_denial(protocol, iam_action, ACCOUNT)
         if service_id in sc.identity_deny:
             return aws_answers.identity_denial(protocol, action, ACCOUNT)
+        if registry_side.serves(service_id, path):  # the image pull's manifests, blobs and layer byte
+            return registry_side.answer(self, ACCOUNT, service_id, method, path, headers)
         if service_id == "ecr.dkr":
             return aws_answers.registry_base(ACCOUNT, self.region)
         if service_id == "s3":

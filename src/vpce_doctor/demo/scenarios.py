@@ -93,6 +93,11 @@ class Scenario:
     expect_preflight_status: Optional[str] = None
     processes: Tuple[FakeProcess, ...] = ()  # node components that run (demo/components_side.py)
     pod_identity: Optional[str] = None  # up | down: whether the Pod Identity agent's address answers HTTP
+    # images the node check pulls one byte of (--image; {account} and {region} filled in), and how the
+    # registry answers their manifests: None (it serves them), "identity" (DENIED: the node role may not
+    # read the repository), "name-unknown" (no such repository)
+    pull_images: Tuple[str, ...] = ()
+    registry_pull_deny: Optional[str] = None
 
 
 # How the real components look to a process scan: Karpenter's image runs /ko-app/controller and its
@@ -110,13 +115,19 @@ def process_secrets(scenario: "Scenario"):
     return [v for p in scenario.processes for k, v in p.env if "SECRET" in k or "TOKEN" in k]
 
 
+# A private image of the node's own account, pulled end to end by the image pull probe (--image)
+DEMO_IMAGE = "{account}.dkr.ecr.{region}.amazonaws.com/vpce-doctor/demo:v1"
+PULL_SERVICES = ("ec2", "ecr.api", "ecr.dkr", "s3", "sts")
+
+
 def _all(code: str, services) -> Tuple[Tuple[str, Optional[str]], ...]:
     return tuple((code, s) for s in services)
 
 
 SCENARIOS = {s.name: s for s in [
-    Scenario("healthy", "Every endpoint present, private DNS on, corporate DNS forwards: nothing to fix.",
-             expect=(), expect_status="ok", cluster_endpoint="private", demo=True),
+    Scenario("healthy", "Every endpoint present, private DNS on, corporate DNS forwards: nothing to fix; an image "
+             "pull fetches its first layer byte.",
+             expect=(), expect_status="ok", cluster_endpoint="private", demo=True, pull_images=(DEMO_IMAGE,)),
     # every catalogue service, each with its endpoint: `make bench` measures "healthy, 20 services" here
     Scenario("healthy-all", "Healthy, all 20 catalogue services with endpoints.",
              services=ALL_SERVICES, endpoints=tuple(s for s in ALL_SERVICES if s != "s3"),
@@ -146,7 +157,31 @@ SCENARIOS = {s.name: s for s in [
              expect=(("org_policy_denied", "kms"),), expect_status="ok"),
     Scenario("layer-bucket-not-in-gateway-policy", "The S3 gateway endpoint's policy allows only the account's own "
              "buckets: S3 answers on the path, but every image layer pull gets 403 (AWS's layer bucket is left out).",
-             s3_gateway_policy="own-buckets-only", expect=(("policy_denied", "s3"),), expect_status="critical"),
+             s3_gateway_policy="own-buckets-only", expect=(("policy_denied", "s3"),), expect_status="critical",
+             pull_images=(DEMO_IMAGE,)),
+    # --- the image pull (checks/image_pull.py): one finding per root cause ---
+    Scenario("pull-layer-bucket-denied", "The S3 gateway policy leaves out ECR's layer bucket and the node cannot read "
+             "the inventory (managed node policies only): the image pull itself gets S3's bare 403 on the layer.",
+             services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "ecr.dkr", "sts"), managed_policies_only=True,
+             s3_gateway_policy="own-buckets-only", pull_images=(DEMO_IMAGE,),
+             expect=(("inventory_unavailable", None), ("layer_bucket_denied", "s3")), expect_status="critical",
+             # preflight reads the gateway policy itself (tests/preflight): the same cause, named policy_denied
+             expect_preflight=(("policy_denied", "s3"),)),
+    Scenario("pull-gateway-off-route-table", "The S3 gateway endpoint is not on the node subnet's route table: the "
+             "pull's layer download times out, which the S3 finding already explains.",
+             services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "ecr.dkr", "sts"), s3_gateway_on_node_table=False,
+             pull_images=(DEMO_IMAGE,), expect=(("gateway_route_missing", "s3"),), expect_status="critical"),
+    Scenario("pull-registry-endpoint-missing", "No ecr.dkr endpoint: the registry's name resolves to public addresses "
+             "and the pull's manifest request times out, which endpoint_missing already explains.",
+             services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "sts"), pull_images=(DEMO_IMAGE,),
+             expect=(("endpoint_missing", "ecr.dkr"),), expect_status="critical"),
+    Scenario("pull-repository-denied", "Every path works, but the registry denies the node role the image's manifest "
+             "(no identity-based policy allows ecr:BatchGetImage on that repository).",
+             services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "ecr.dkr", "sts"), pull_images=(DEMO_IMAGE,),
+             registry_pull_deny="identity", expect=(("image_pull_denied", "ecr.dkr"),), expect_status="critical"),
+    Scenario("pull-image-missing", "The registry has no such repository (NAME_UNKNOWN): a typo in the image name.",
+             services=PULL_SERVICES, endpoints=("ec2", "ecr.api", "ecr.dkr", "sts"), pull_images=(DEMO_IMAGE,),
+             registry_pull_deny="name-unknown", expect=(("image_not_found", "ecr.dkr"),), expect_status="warn"),
     Scenario("imds-off", "IMDS is turned off for the instance (HttpEndpoint disabled): 403 to everything.",
              imds="off", expect=(("imds_unreachable", None), ("no_credentials", None), ("layer_bucket_unverified", "s3")),
              expect_status="warn"),
@@ -237,10 +272,11 @@ SCENARIOS = {s.name: s for s in [
              "the node's subnet has its own table: image layer pulls time out.", s3_gateway_on_node_table=False,
              expect=(("gateway_route_missing", "s3"),), expect_status="critical"),
     Scenario("managed-policies", "The node role holds only the AWS-managed node policies: the inventory and some "
-             "probe actions are denied (each API's real error), which proves the paths; nothing to fix.",
-             managed_policies_only=True,
+             "probe actions are denied (each API's real error), which proves the paths; nothing to fix. The gateway "
+             "policy cannot be read, but the image pull reads a layer byte: no layer_bucket_unverified.",
+             managed_policies_only=True, pull_images=(DEMO_IMAGE,),
              expect=(("inventory_unavailable", None), ("iam_denied", "logs"), ("iam_denied", "ssm"),
-                     ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms"), ("layer_bucket_unverified", "s3")),
+                     ("iam_denied", "elasticloadbalancing"), ("iam_denied", "kms")),
              expect_status="ok"),
     Scenario("cn-managed-policies", "aws-cn with only the managed node policies (no inventory, so the catalogue "
              "names the endpoint services): the logs and sts endpoints are missing.", region="cn-northwest-1",

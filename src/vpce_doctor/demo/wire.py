@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, Optional, Tuple
 
-FILES = ("ec2", "query", "json", "rest_json", "s3", "registry", "frontend", "imds", "kubernetes", "common")
+FILES = ("ec2", "query", "json", "rest_json", "s3", "registry", "registry_content", "frontend", "imds", "kubernetes",
+         "common")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 

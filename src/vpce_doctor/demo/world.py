@@ -27,6 +27,7 @@ from .components_side import PodIdentityAgent, start_fake_component
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
+from . import registry_side
 from .lifecycle import StartStop, stop_all
 from .scenarios import Scenario, process_secrets
 
@@ -103,6 +104,8 @@ class World(StartStop):
             scan_processes=self.scenario.kubelet_env is not None or bool(self.scenario.processes),
             cluster_endpoint=self.aws.cluster_url(),
         )
+        if self.scenario.pull_images:
+            values["images"] = tuple(i.format(account=ACCOUNT, region=self.aws.region) for i in self.scenario.pull_images)
         if self.scenario.pod_identity:
             values["pod_identity_endpoints"] = ("http://%s:%d" % (POD_IDENTITY_IP, self.pod_identity_port),)
         if self.scenario.hub_services and self.scenario.hub_route == "flag":
@@ -125,7 +128,7 @@ class World(StartStop):
     def secrets(self) -> List[str]:
         """What must never appear in any output."""
         return [self.imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")] \
-            + process_secrets(self.scenario)
+            + process_secrets(self.scenario) + registry_side.secrets(ACCOUNT)
 
     # --- pieces ----------------------------------------------------------------------
     def _start_components(self) -> None:
@@ -224,6 +227,8 @@ def settings_to_args(s: Settings) -> List[str]:
         args += ["--cluster-endpoint", s.cluster_endpoint]
     for url in s.pod_identity_endpoints:
         args += ["--pod-identity-endpoint", url]
+    for image in s.images:
+        args += ["--image", image]
     if s.region:
         args += ["--region", s.region]
     if s.account_id:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..checks import remediation as fix
+from ..checks import remediation_access as access_fix
 from ..checks import remediation_dns as dns_fix
 from ..checks.catalogue import Partition, ServiceSpec
 from ..checks.probes.inventory import name_variants
@@ -356,11 +357,16 @@ def _policy(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> Li
     denied = [d for d in verdicts if d["verdict"] == policy.DENIED]
     if not denied:
         return []
-    return [_finding(v, "policy_denied", CRITICAL, subnet,
-                     "the policy of endpoint %s denies %s" % (endpoint["VpcEndpointId"],
-                                                              ", ".join(d["action"] for d in denied)),
-                     fix.policy_denied(ctx.where(subnet), v.spec.id, endpoint["VpcEndpointId"], denied[0]["action"]),
-                     [d["why"] for d in denied])]
+    message = "the policy of endpoint %s denies %s" % (endpoint["VpcEndpointId"], ", ".join(d["action"] for d in denied))
+    remedy = fix.policy_denied(ctx.where(subnet), v.spec.id, endpoint["VpcEndpointId"], denied[0]["action"])
+    layers = v.spec.iam_resource(ctx.config.region, ctx.partition)
+    if layers:
+        # the S3 gateway and AWS's ECR layer bucket: what a node's image pull meets as S3's bare 403
+        # (layer_bucket_denied); the fix is the one statement to add
+        message += " on %s: every image layer pull through it fails with 403" % layers
+        remedy = access_fix.path_policy_statement(ctx.where(subnet), v.spec.id, endpoint["VpcEndpointId"],
+                                                  denied[0]["action"], layers, v.endpoint_service_name)
+    return [_finding(v, "policy_denied", CRITICAL, subnet, message, remedy, [d["why"] for d in denied])]
 
 
 def _az(ctx: Context, v: ServiceVerdict, endpoint, subnet: SubnetView) -> List[Finding]:

@@ -66,6 +66,22 @@ def _finding_cell(service: Dict[str, Any]) -> str:
     return "-"
 
 
+def pull_lines(report: Dict[str, Any]) -> List[str]:
+    """One line per image pulled (checks/image_pull.py): how far it got; or why none ran."""
+    pull = (report.get("node_checks") or {}).get("image_pull") or {}
+    lines = []
+    for p in pull.get("pulls") or []:
+        steps = p.get("steps") or []
+        last = steps[-1] if steps else {}
+        how = ("%d steps, one layer byte read" % len(steps) if p.get("outcome") == "ok"
+               else "stopped at %s (%s)" % (last.get("step") or "?", last.get("outcome") or p.get("message") or "?"))
+        lines.append("image pull: %s (%s): %s, %s in %.2f s" % (
+            _value(p.get("image")), _value(p.get("source")), _value(p.get("outcome")), how, (p.get("ms") or 0) / 1000.0))
+    if not lines and pull.get("note"):
+        lines.append("image pull: none (%s)" % pull["note"])
+    return lines
+
+
 def _value(value: Optional[str]) -> str:
     return value if value else "?"
 
@@ -92,6 +108,7 @@ def render(report: Dict[str, Any]) -> str:
         rows.append([s["id"] + ("" if s["required"] else " (opt)"), s["status"] or "?", dns_cell(_primary(s, "vpc")),
                      dns_cell(_primary(s, "node")), tls_cell(s), api_cell(s), _finding_cell(s)])
     out += table(rows)
+    out += pull_lines(report)
     for note in node.get("notes", []):
         out.append("note: %s" % note)
     if report["findings"]:
