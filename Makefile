@@ -6,6 +6,7 @@ VENV ?= .venv
 VENV39 ?= .venv39
 SCENARIO ?= private-dns-off
 PYTEST_ARGS ?=
+PYTEST_ARGS39 ?= $(PYTEST_ARGS)
 # Python 3.9 is the oldest we support (Amazon Linux 2023); pyenv provides it on our machines.
 PY39 ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.9\.' | tail -n 1)
 
@@ -91,7 +92,7 @@ py39-venv:
 
 run-py39:
 	@if [ -z "$(PY39)" ]; then echo "*** Python 3.9 not found via pyenv: the 3.9 run is skipped ***"; exit 0; fi; \
-	$(VENV39)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(VENV39)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS39)
 
 # One archive for python3.9-3.13 on x86_64 and aarch64 (it holds both architectures' psutil),
 # built from dependencies locked for 3.9 (requirements/py39.txt), then an RPM and a DEB around it.
