@@ -60,7 +60,10 @@ class World(StartStop):
             self.fakes_lock.acquire()
         self.aws.make_tls_material(self.tmp)
         self._keep(self.aws).start()
-        self.https_port = self._free_port(self.plan.cluster_ip)
+        # One port for every endpoint address: one no address uses (a wildcard bind's port), so a
+        # World beside this one (parallel test workers) cannot already hold it on some ENI address.
+        # Only bound for the moment it takes to read the number; nothing is sent.
+        self.https_port = self._free_port("0.0.0.0")
         self._start_endpoints()
         self._start_dns()
         self.imds = self._keep(ImdsServer(self.plan.imds_ip, self.aws.imds_facts(), mode=self.scenario.imds).start())
