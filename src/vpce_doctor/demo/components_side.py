@@ -8,7 +8,6 @@ import fcntl
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,8 +51,8 @@ def start_fake_component(process: FakeProcess) -> subprocess.Popen:
 # Held by every simulated node whose components run as processes, from start to stop, across
 # processes: a process scan sees every process on the machine, so two such nodes side by side (the
 # test suite's parallel workers, the 3.9 and 3.11 runs of CI) would each take the other's fakes for
-# their own components.
-FAKES_LOCK_PATH = os.path.join(tempfile.gettempdir(), "vpce-doctor-fake-components.lock")
+# their own components. /tmp itself, not $TMPDIR: tests give runs their own TMPDIR (the tmux demo).
+FAKES_LOCK_PATH = "/tmp/vpce-doctor-fake-components.lock"
 
 
 class FakesOnThisMachine:
