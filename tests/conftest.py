@@ -64,8 +64,17 @@ def dns_backend():
 SHARED_SESSION_RUNS = ("real_runs",)
 
 
+# The root lab's tests keep to one worker, and start first: four labs at once (two workers, the 3.11
+# and 3.9 suites side by side) on a loaded 2-core machine slowed a healthy lab's probes past their
+# --timeout (its run said `unknown`). Started first, the lab's one worker ends near the other's.
+LAB_TESTS = "tests/lab/"
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         shared = [name for name in SHARED_SESSION_RUNS if name in getattr(item, "fixturenames", ())]
         if shared:
             item.add_marker(pytest.mark.xdist_group(shared[0]))
+        if item.nodeid.startswith(LAB_TESTS):
+            item.add_marker(pytest.mark.xdist_group("lab"))
+    items.sort(key=lambda item: not item.nodeid.startswith(LAB_TESTS))  # stable: the rest keep their order
