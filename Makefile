@@ -6,10 +6,11 @@ VENV ?= .venv
 VENV39 ?= .venv39
 SCENARIO ?= private-dns-off
 PYTEST_ARGS ?=
+PYTEST_ARGS39 ?= $(PYTEST_ARGS)
 # Python 3.9 is the oldest we support (Amazon Linux 2023); pyenv provides it on our machines.
 PY39 ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.9\.' | tail -n 1)
 
-.PHONY: demo test test-main test-py39 system-deps bench package clean
+.PHONY: demo test test-deps test-main test-py39 py39-deps py39-venv run-main run-py39 system-deps bench package clean
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 DEB := dist/vpce-doctor_$(VERSION)_all.deb
 RPM := dist/vpce-doctor-$(VERSION)-1.noarch.rpm
@@ -49,26 +50,63 @@ system-deps:
 	@[ -x .venv-awscli/bin/aws ] || { $(PYTHON) -m venv .venv-awscli && \
 	  .venv-awscli/bin/pip install -q --disable-pip-version-check awscli; }
 
-test: test-main test-py39
+# Each suite runs on two pytest-xdist workers (--dist loadgroup: tests that share a session-wide run,
+# or read what their module gathered, keep to one worker; see tests/conftest.py). Simulated nodes
+# whose fake components a process scan would see take a machine-wide lock (demo/components_side.py).
+XDIST ?= -n 2 --dist loadgroup
+
+# The 3.11 and 3.9 suites side by side: most of a test's time is spent waiting (servers, deadlines,
+# blackholed connections, interpreters starting), so four workers keep 2 cores busy. The 3.9 run's
+# output goes to a log printed after the 3.11 run's; make fails if either suite fails.
+# What the suites need is built side by side too (the two virtualenvs, the packages, Debian's tools).
+test:
+	@$(MAKE) --no-print-directory test-deps
+	@if [ -z "$(PY39)" ]; then $(MAKE) --no-print-directory run-main; exit $$?; fi; \
+	status=0; \
+	$(MAKE) --no-print-directory run-py39 > .test-py39.log 2>&1 & py39=$$!; \
+	$(MAKE) --no-print-directory run-main || status=$$?; \
+	wait $$py39 || status=$$?; \
+	echo "=== the same suite on Python 3.9 ($(PY39)) ==="; cat .test-py39.log; \
+	exit $$status
+
+# Side by side: the Debian tools, the 3.11 virtualenv, 3.9's locked dependencies, the packaging tools.
+# One after another: what builds the project in-tree (its egg-info, build/): the editable installs, the wheel.
+test-deps:
+	@$(MAKE) --no-print-directory -j4 system-deps $(VENV)/.test py39-deps .venv-tools/.installed
+	@$(MAKE) --no-print-directory package
+	@$(MAKE) --no-print-directory py39-venv
 
 test-main: system-deps $(VENV)/.test package
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory run-main
+
+run-main:
+	$(VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The same suite on Python 3.9 with dependencies locked for 3.9 (requirements/py39-test.txt,
 # resolved by `uv pip compile --python-version 3.9`). CI must have 3.9; elsewhere it is skipped loudly.
-test-py39: system-deps
+test-py39: system-deps package py39-venv
+	@$(MAKE) --no-print-directory run-py39
+
+py39-deps:
 	@if [ -z "$(PY39)" ]; then \
 	  if [ -n "$$CI" ]; then echo "Python 3.9 not found (pyenv)"; exit 1; fi; \
 	  echo "*** Python 3.9 not found via pyenv: the 3.9 run is skipped here (CI runs it) ***"; exit 0; \
 	fi; \
 	set -e; \
-	if [ ! -f $(VENV39)/.test ] || [ requirements/py39-test.txt -nt $(VENV39)/.test ]; then \
+	if [ ! -f $(VENV39)/.deps ] || [ requirements/py39-test.txt -nt $(VENV39)/.deps ]; then \
 	  PYENV_VERSION=$(PY39) python3.9 -m venv $(VENV39); \
 	  $(VENV39)/bin/pip install -q --disable-pip-version-check -r requirements/py39-test.txt; \
-	  $(VENV39)/bin/pip install -q --disable-pip-version-check --no-deps -e .; \
-	  touch $(VENV39)/.test; \
-	fi; \
-	$(VENV39)/bin/python -m pytest $(PYTEST_ARGS)
+	  touch $(VENV39)/.deps; \
+	fi
+
+py39-venv: py39-deps
+	@if [ -n "$(PY39)" ] && { [ ! -f $(VENV39)/.test ] || [ $(VENV39)/.deps -nt $(VENV39)/.test ]; }; then \
+	  $(VENV39)/bin/pip install -q --disable-pip-version-check --no-deps -e . && touch $(VENV39)/.test; \
+	fi
+
+run-py39:
+	@if [ -z "$(PY39)" ]; then echo "*** Python 3.9 not found via pyenv: the 3.9 run is skipped ***"; exit 0; fi; \
+	$(VENV39)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS39)
 
 # One archive for python3.9-3.13 on x86_64 and aarch64 (it holds both architectures' psutil),
 # built from dependencies locked for 3.9 (requirements/py39.txt), then an RPM and a DEB around it.
@@ -119,4 +157,4 @@ bench: system-deps $(VENV)/.test dist/vpce-doctor.pex
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(VENV39) .venv-awscli .venv-tools build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV39) .venv-awscli .venv-tools build dist src/*.egg-info .pytest_cache .test-py39.log

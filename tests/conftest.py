@@ -29,8 +29,9 @@ def clean_env(**extra):
 
 
 def run_cli(args, env=None, timeout=60, python_flags=()):
+    # stdin from /dev/null, as in CI: a pytest-xdist worker's own stdin is its channel to the controller
     return subprocess.run([sys.executable, *python_flags, "-m", "vpce_doctor", *args], capture_output=True,
-                          text=True, env=env or clean_env(), timeout=timeout, cwd=ROOT)
+                          text=True, env=env or clean_env(), timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +55,26 @@ def dns_backend():
     if not (shutil.which("dnsmasq") or os.path.exists("/usr/sbin/dnsmasq")):
         pytest.fail("dnsmasq is not installed: run `make test`, which installs it (Debian package dnsmasq-base)")
     return "dnsmasq"
+
+
+# Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), tests that read one session-wide run
+# (the packaging textfiles of four scenarios) go to one worker, which makes it once, instead of every
+# worker making it again. Modules whose last test reads what the earlier ones gathered mark themselves
+# with xdist_group too. (preflight_runs shares its runs between workers: tests/preflight/conftest.py.)
+SHARED_SESSION_RUNS = ("real_runs",)
+
+
+# The root lab's tests keep to one worker, and start first: four labs at once (two workers, the 3.11
+# and 3.9 suites side by side) on a loaded 2-core machine slowed a healthy lab's probes past their
+# --timeout (its run said `unknown`). Started first, the lab's one worker ends near the other's.
+LAB_TESTS = "tests/lab/"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        shared = [name for name in SHARED_SESSION_RUNS if name in getattr(item, "fixturenames", ())]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+        if item.nodeid.startswith(LAB_TESTS):
+            item.add_marker(pytest.mark.xdist_group("lab"))
+    items.sort(key=lambda item: not item.nodeid.startswith(LAB_TESTS))  # stable: the rest keep their order

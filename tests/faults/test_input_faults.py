@@ -200,10 +200,13 @@ def test_signal_mid_run_ends_it_cleanly(signum, returncode, node, servers, tmp_p
     # A shell without job control (nohup, `make test &`, some CI runners) starts its children with
     # SIGINT ignored, and Python then never installs its ^C handler: the run would rightly ignore it.
     # A handler (unlike SIG_IGN) is reset to the default by exec, so the run starts as on a terminal.
+    # stdin from /dev/null, as in CI: with a pytest-xdist worker's stdin (its channel to the controller,
+    # a pipe) inherited, the run was killed by the SIGINT (-2) after printing "interrupted".
     handler_was = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         proc = subprocess.Popen([sys.executable, "-m", "vpce_doctor", *node.args(), "--state-dir", str(state)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=ROOT)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=clean_env(), cwd=ROOT)
     finally:
         signal.signal(signal.SIGINT, handler_was)
     try:

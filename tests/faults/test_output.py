@@ -31,6 +31,8 @@ FIXTURE = Path(ROOT) / "tests" / "tui" / "fixtures" / "report-private-dns-off.js
 # What a hostile server or a broken image puts in a string: a forged journal line, clear screen,
 # a window title, a C1 CSI, a bidi override, a Unicode line separator.
 HOSTILE = "\n<0>vpce-doctor: FORGED ok\r\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eevil\u2028next\u2029\x00\x7f"
+# one worker runs the whole module under xdist: its last test reads what the others gathered
+pytestmark = pytest.mark.xdist_group("outputs")
 # every human-facing text the tests in this module produced: the last test reads them all
 OUTPUTS = []
 

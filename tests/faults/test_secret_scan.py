@@ -12,6 +12,7 @@ import os
 import pytest
 
 from vpce_doctor.agent import components
+from vpce_doctor.demo.components_side import FakesOnThisMachine
 from vpce_doctor.demo.world import start_fake_kubelet
 
 from .hostile import (ENDPOINT_IP, RawServer, good_credentials, http_answer, imds_documents, imds_responder,
@@ -91,10 +92,11 @@ def echoing(request, index):
 
 @pytest.fixture
 def kubelet():
-    proc = start_fake_kubelet({"HTTPS_PROXY": PROXY, "NO_PROXY": "localhost"})
-    yield proc
-    proc.kill()
-    proc.wait(timeout=5)
+    with FakesOnThisMachine():  # no other simulated node's fakes beside it, nor ours beside theirs
+        proc = start_fake_kubelet({"HTTPS_PROXY": PROXY, "NO_PROXY": "localhost"})
+        yield proc
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def _sources(tmp_path, servers):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from vpce_doctor.demo.components_side import FakesOnThisMachine
+
 from ..conftest import ROOT, clean_env
 
 START_AND_LEAVE = ("import sys, time; from vpce_doctor.demo.components_side import start_fake_component; "
@@ -28,6 +30,11 @@ def _running(pid):
 
 
 def test_a_fake_component_ends_soon_after_its_starter_dies():
+    with FakesOnThisMachine():  # a scan elsewhere must not meet this fake
+        _fake_left_by_its_starter_ends()
+
+
+def _fake_left_by_its_starter_ends():
     starter = subprocess.Popen([sys.executable, "-c", START_AND_LEAVE], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True, env=clean_env(), cwd=ROOT)
     pid = None

@@ -12,6 +12,8 @@ from vpce_doctor.demo.world import World
 
 from ..conftest import SCENARIO_TIMEOUT, run_cli
 
+# one worker runs the whole module under xdist: its last test reads what the others gathered
+pytestmark = pytest.mark.xdist_group("scenario-requests")
 READ_ONLY = re.compile(r"^(Describe|Get|List)[A-Z]|^GET |^POST /Get[A-Z]")
 SEEN_REQUESTS = []
 UNRESOLVED = []  # (scenario, service) whose probes were skipped for want of an address

@@ -1,6 +1,9 @@
 """Every scenario's VPC built in moto (server mode), preflight run on it through the real
 command line, with every AWS request recorded by a loopback proxy in front of moto."""
+import fcntl
 import json
+import os
+from collections.abc import Mapping
 
 import pytest
 
@@ -51,13 +54,44 @@ class Moto:
         return run_cli(list(args), env=self.env(**env))
 
 
+class PreflightRuns(Mapping):
+    """name -> (json report, exit code, stderr, requests, subnet a's id): each scenario run once for the
+    whole session, when a test first asks for it. The runs are kept as files in a directory the
+    pytest-xdist workers share, each made under its own lock, so the workers split them instead of
+    each making all of them (~100 s)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def __getitem__(self, name):
+        if name not in ALL:
+            raise KeyError(name)
+        path = self.directory / ("%s.json" % name)
+        with open(str(self.directory / ("%s.lock" % name)), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the holder's run is bounded (run_cli's timeout)
+            if not path.exists():
+                with Moto(ALL[name]) as moto:
+                    done = moto.preflight("--format", "json")
+                    report = json.loads(done.stdout) if done.stdout.strip() else None
+                    run = dict(report=report, code=done.returncode, stderr=done.stderr,
+                               requests=list(moto.proxy.requests), subnet=moto.aws.subnet_ids["a"])
+                partial = path.with_suffix(".partial")
+                partial.write_text(json.dumps(run))
+                partial.replace(path)
+        run = json.loads(path.read_text())
+        return run["report"], run["code"], run["stderr"], [tuple(r) for r in run["requests"]], run["subnet"]
+
+    def __iter__(self):
+        return iter(sorted(ALL))
+
+    def __len__(self):
+        return len(ALL)
+
+
 @pytest.fixture(scope="session")
-def preflight_runs():
-    """name -> (json report, exit code, stderr, requests, subnet a's id): each scenario once."""
-    runs = {}
-    for name, scenario in sorted(ALL.items()):
-        with Moto(scenario) as moto:
-            done = moto.preflight("--format", "json")
-            report = json.loads(done.stdout) if done.stdout.strip() else None
-            runs[name] = (report, done.returncode, done.stderr, list(moto.proxy.requests), moto.aws.subnet_ids["a"])
-    return runs
+def preflight_runs(tmp_path_factory):
+    # under xdist every worker's base temp sits in one directory of the session
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "preflight-runs"
+    shared.mkdir(exist_ok=True)
+    return PreflightRuns(shared)

@@ -4,10 +4,12 @@ call (answered by the simulated resolvers, blackholed like every public address)
 Identity agent's HTTP answer on its link-local address."""
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Tuple
 
@@ -44,6 +46,69 @@ def start_fake_component(process: FakeProcess) -> subprocess.Popen:
     argv = [process.argv[0], "-c", FAKE_BODY % os.getpid()] + list(process.argv[1:])
     return subprocess.Popen(argv, executable=sys.executable, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# Held by every simulated node whose components run as processes, from start to stop, across
+# processes: a process scan sees every process on the machine, so two such nodes side by side (the
+# test suite's parallel workers, the 3.9 and 3.11 runs of CI) would each take the other's fakes for
+# their own components. /tmp itself, not $TMPDIR: tests give runs their own TMPDIR (the tmux demo).
+FAKES_LOCK_PATH = "/tmp/vpce-doctor-fake-components.lock"
+
+
+class FakesOnThisMachine:
+    """One holder at a time on the machine (flock, released by the kernel if its holder dies);
+    re-entered freely within one process. acquire() waits at most `wait` seconds."""
+
+    _held = 0  # nesting depth in this process
+    _handle = None
+    _guard = threading.Lock()
+
+    def __init__(self, wait: float = 600.0):
+        self.wait = wait
+        self.holding = False
+
+    def acquire(self) -> "FakesOnThisMachine":
+        cls = type(self)
+        with cls._guard:
+            if cls._held == 0:
+                handle = open(FAKES_LOCK_PATH, "a")
+                deadline = time.monotonic() + self.wait
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            handle.close()
+                            raise TimeoutError("another simulated node kept its fake components for %.0f s (%s)"
+                                               % (self.wait, FAKES_LOCK_PATH))
+                        time.sleep(0.1)
+                cls._handle = handle
+            cls._held += 1
+            self.holding = True
+        return self
+
+    def release(self) -> None:
+        cls = type(self)
+        with cls._guard:
+            if not self.holding:
+                return
+            self.holding = False
+            cls._held -= 1
+            if cls._held == 0:
+                cls._handle.close()  # closing the file drops the flock
+                cls._handle = None
+
+    def __enter__(self) -> "FakesOnThisMachine":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def runs_fakes(scenario: Scenario) -> bool:
+    """Whether a simulated node of this scenario starts processes a scan would find."""
+    return scenario.kubelet_env is not None or bool(scenario.processes)
 
 
 class _AgentAnswer(BaseHTTPRequestHandler):

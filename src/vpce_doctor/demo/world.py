@@ -23,7 +23,7 @@ from typing import List, Optional, Tuple
 from ..core.settings import Settings
 from . import dns_zones
 from .aws_side import ACCOUNT, LOOPBACK, SimulatedAws
-from .components_side import PodIdentityAgent, start_fake_component
+from .components_side import FakesOnThisMachine, PodIdentityAgent, runs_fakes, start_fake_component
 from .dns_server import DnsResponder, ZoneData
 from .https_endpoint import Blackhole, EndpointServer, SilentUdp
 from .imds_server import ImdsServer
@@ -52,6 +52,7 @@ class World(StartStop):
         # how long stop() waits for the servers; the interactive demo, which leaves with os._exit
         # right after, waits less (in-process servers end with the process; children are killed by PID)
         self.stop_within = 5.0
+        self.fakes_lock = FakesOnThisMachine()
 
     # --- lifecycle -----------------------------------------------------------------
     def _keep(self, thing):
@@ -59,9 +60,14 @@ class World(StartStop):
         return thing
 
     def start(self) -> None:
+        if runs_fakes(self.scenario):
+            self.fakes_lock.acquire()
         self.aws.make_tls_material(self.tmp)
         self._keep(self.aws).start()
-        self.https_port = self._free_port(self.plan.cluster_ip)
+        # One port for every endpoint address: one no address uses (a wildcard bind's port), so a
+        # World beside this one (parallel test workers) cannot already hold it on some ENI address.
+        # Only bound for the moment it takes to read the number; nothing is sent.
+        self.https_port = self._free_port("0.0.0.0")
         self._start_endpoints()
         self._start_dns()
         self.imds = self._keep(ImdsServer(self.plan.imds_ip, self.aws.imds_facts(), mode=self.scenario.imds).start())
@@ -81,6 +87,7 @@ class World(StartStop):
         stop_all(reversed(self._running), self.stop_within)  # side by side, bounded: quitting the demo feels instant
         self._running = []
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self.fakes_lock.release()
 
     # --- what vpce-doctor is pointed at ---------------------------------------------
     @property

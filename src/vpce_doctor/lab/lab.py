@@ -16,7 +16,7 @@ from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
 from ..demo.lifecycle import StartStop
 from ..demo.scenarios import Scenario, process_secrets
-from ..demo.components_side import start_fake_component
+from ..demo.components_side import FakesOnThisMachine, runs_fakes, start_fake_component
 from ..demo.world import start_fake_kubelet
 from . import configs
 from .netns import HUB_LINK, Namespaces, ip, netns_exec, sweep_stale
@@ -58,6 +58,7 @@ class Lab(StartStop):
         self.kubelet: Optional[subprocess.Popen] = None
         self.fakes: List[subprocess.Popen] = []  # the scenario's component processes
         self.facts: Dict = {}
+        self.fakes_lock = FakesOnThisMachine()
 
     # --- building ----------------------------------------------------------------------
     def _spawn(self, name: str, argv: List[str]) -> subprocess.Popen:
@@ -78,6 +79,8 @@ class Lab(StartStop):
     def start(self) -> None:
         require_tools()
         sweep_stale()
+        if runs_fakes(self.scenario):
+            self.fakes_lock.acquire()
         sc, plan, ns = self.scenario, self.plan, self.ns
         ns.create()
         if self.one_way_delay is not None:
@@ -306,3 +309,4 @@ class Lab(StartStop):
         self.processes = []
         self.ns.destroy()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        self.fakes_lock.release()

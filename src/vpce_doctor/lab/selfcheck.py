@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional, Set
 
 CURL_TIMEOUT, CURL_TLS = 28, 60  # curl's exit codes
+PARALLEL_PROBES = 6  # dig and curl processes at once
 
 
 def aws_cli() -> Optional[str]:
@@ -51,8 +53,7 @@ def expected_node_answer(lab, service_id: str, name: str) -> Set[str]:
 
 def prove(lab) -> List[str]:
     """Returns the ways the lab differs from its scenario; empty means proven."""
-    sc, plan = lab.scenario, lab.plan
-    problems = []
+    sc = lab.scenario
     served = {a for addresses in lab.facts["eni_addresses"].values() for a, letter in addresses}
     dropped = {a for s, addresses in lab.facts["eni_addresses"].items() for a, letter in addresses
                if letter in sc.sg_drop_443.get(s, ())}
@@ -60,38 +61,46 @@ def prove(lab) -> List[str]:
            for a, _ in addresses}
     reachable = (served - dropped) | set(lab.facts["reachable_public"]) | hub
     untrusted = {a for s in sc.untrusted_tls for a, _ in lab.facts["eni_addresses"].get(s, [])}
-    for service_id in sc.services:
-        name = lab.facts["hostnames"][service_id][0]
-        vpc = _dig(lab, plan.vpc_resolver_ip, name)
-        if sc.vpc_resolver_down:
-            if vpc is not None:
-                problems.append("%s: the VPC resolver answered %s but should be down" % (name, vpc))
-            continue
-        if vpc != expected_vpc_answer(lab, service_id, name):
-            problems.append("%s: VPC resolver answered %s, scenario says %s" % (name, vpc, expected_vpc_answer(lab, service_id, name)))
-        node = _dig(lab, plan.corporate_resolver_ip, name) if sc.node_dns != "vpc" else vpc
-        if node != expected_node_answer(lab, service_id, name):
-            problems.append("%s: node resolver answered %s, scenario says %s" % (name, node, expected_node_answer(lab, service_id, name)))
-        if not node:
-            continue
-        address = sorted(node)[0]
-        done = lab.in_node(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", lab.ca_path,
-                            "--connect-timeout", "1", "--max-time", "3", "--resolve", "%s:443:%s" % (name, address),
-                            "https://%s/" % name], timeout=10)
-        if address in untrusted:
-            want = "TLS failure (curl %d)" % CURL_TLS
-            ok = done.returncode == CURL_TLS
-        elif address in reachable:
-            want = "an HTTP answer"
-            ok = done.returncode == 0 and done.stdout.strip() not in ("", "000")
-        else:
-            want = "a connect timeout (curl %d)" % CURL_TIMEOUT
-            ok = done.returncode == CURL_TIMEOUT
-        if not ok:
-            problems.append("%s via %s: curl exit %d (%s), scenario says %s" % (name, address, done.returncode,
-                                                                               done.stdout.strip(), want))
-    problems += _aws_cli_agrees(lab)
-    problems += _components_agree(lab)
+    # Each service's digs and curl wait up to a second or three where the scenario breaks a path:
+    # the services side by side (each tool bounded by its own timeout), their problems in order.
+    with ThreadPoolExecutor(max_workers=PARALLEL_PROBES) as pool:
+        per_service = list(pool.map(lambda s: _prove_service(lab, s, reachable, untrusted), sc.services))
+        components = pool.submit(_components_agree, lab)
+        problems = [p for found in per_service for p in found] + _aws_cli_agrees(lab)
+        return problems + components.result()
+
+
+def _prove_service(lab, service_id: str, reachable: Set[str], untrusted: Set[str]) -> List[str]:
+    sc, plan, problems = lab.scenario, lab.plan, []
+    name = lab.facts["hostnames"][service_id][0]
+    vpc = _dig(lab, plan.vpc_resolver_ip, name)
+    if sc.vpc_resolver_down:
+        if vpc is not None:
+            problems.append("%s: the VPC resolver answered %s but should be down" % (name, vpc))
+        return problems
+    if vpc != expected_vpc_answer(lab, service_id, name):
+        problems.append("%s: VPC resolver answered %s, scenario says %s" % (name, vpc, expected_vpc_answer(lab, service_id, name)))
+    node = _dig(lab, plan.corporate_resolver_ip, name) if sc.node_dns != "vpc" else vpc
+    if node != expected_node_answer(lab, service_id, name):
+        problems.append("%s: node resolver answered %s, scenario says %s" % (name, node, expected_node_answer(lab, service_id, name)))
+    if not node:
+        return problems
+    address = sorted(node)[0]
+    done = lab.in_node(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", lab.ca_path,
+                        "--connect-timeout", "1", "--max-time", "3", "--resolve", "%s:443:%s" % (name, address),
+                        "https://%s/" % name], timeout=10)
+    if address in untrusted:
+        want = "TLS failure (curl %d)" % CURL_TLS
+        ok = done.returncode == CURL_TLS
+    elif address in reachable:
+        want = "an HTTP answer"
+        ok = done.returncode == 0 and done.stdout.strip() not in ("", "000")
+    else:
+        want = "a connect timeout (curl %d)" % CURL_TIMEOUT
+        ok = done.returncode == CURL_TIMEOUT
+    if not ok:
+        problems.append("%s via %s: curl exit %d (%s), scenario says %s" % (name, address, done.returncode,
+                                                                           done.stdout.strip(), want))
     return problems
 
 
@@ -103,8 +112,10 @@ def _components_agree(lab) -> List[str]:
 
     sc, plan, problems = lab.scenario, lab.plan, []
     names = public_names(sc, sc.region, lab.model.partition)
-    for name in names if not sc.vpc_resolver_down else ():
-        answer = _dig(lab, plan.vpc_resolver_ip, name)
+    checked = names if not sc.vpc_resolver_down else ()
+    with ThreadPoolExecutor(max_workers=PARALLEL_PROBES) as pool:
+        answers = list(pool.map(lambda name: _dig(lab, plan.vpc_resolver_ip, name), checked))
+    for name, answer in zip(checked, answers):
         if answer != {lab.facts["public"][name]}:
             problems.append("%s: VPC resolver answered %s, scenario says %s" % (name, answer, lab.facts["public"][name]))
     if names:  # one curl proves the route: every public name leaves through the same blackhole
