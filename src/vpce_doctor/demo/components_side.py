@@ -57,8 +57,11 @@ FAKES_LOCK_PATH = "/tmp/vpce-doctor-fake-components.lock"
 
 class FakesOnThisMachine:
     """One holder at a time on the machine (flock, released by the kernel if its holder dies);
-    re-entered freely within one process. acquire() waits at most `wait` seconds."""
+    re-entered freely within one process. acquire() waits at most `wait` seconds. A subclass with
+    its own path (and its own _held, _handle, _guard) is another machine-wide lock."""
 
+    path = FAKES_LOCK_PATH
+    what = "its fake components"
     _held = 0  # nesting depth in this process
     _handle = None
     _guard = threading.Lock()
@@ -71,7 +74,7 @@ class FakesOnThisMachine:
         cls = type(self)
         with cls._guard:
             if cls._held == 0:
-                handle = open(FAKES_LOCK_PATH, "a")
+                handle = open(cls.path, "a")
                 deadline = time.monotonic() + self.wait
                 while True:
                     try:
@@ -80,8 +83,8 @@ class FakesOnThisMachine:
                     except BlockingIOError:
                         if time.monotonic() > deadline:
                             handle.close()
-                            raise TimeoutError("another simulated node kept its fake components for %.0f s (%s)"
-                                               % (self.wait, FAKES_LOCK_PATH))
+                            raise TimeoutError("another simulated node kept %s for %.0f s (%s)"
+                                               % (cls.what, self.wait, cls.path))
                         time.sleep(0.1)
                 cls._handle = handle
             cls._held += 1

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Dict, List, Optional
 
@@ -42,6 +43,21 @@ def _which(tool: str) -> Optional[str]:
     return shutil.which(tool) or next((p for p in ("/usr/sbin/" + tool, "/sbin/" + tool) if os.path.exists(p)), None)
 
 
+class LabsOnThisMachine(FakesOnThisMachine):
+    """One lab at a time on the machine: a lab's probes run at --timeout against servers in
+    namespaces, and two or more labs side by side (two workers of each of CI's two suites) on two
+    cores pushed a healthy lab's probes past it. The other tests go on beside the one lab."""
+
+    path = "/tmp/vpce-doctor-lab.lock"
+    what = "the lab"
+    _held = 0
+    _handle = None
+    _guard = threading.Lock()
+
+    def __init__(self, wait: float = 3600.0):
+        super().__init__(wait)
+
+
 class Lab(StartStop):
     def __init__(self, scenario: Scenario, tag: Optional[str] = None, one_way_delay: Optional[float] = None):
         """one_way_delay: seconds added each way between node and VPC (a relay stands in for netem)."""
@@ -59,6 +75,7 @@ class Lab(StartStop):
         self.fakes: List[subprocess.Popen] = []  # the scenario's component processes
         self.facts: Dict = {}
         self.fakes_lock = FakesOnThisMachine()
+        self.lab_lock = LabsOnThisMachine()
 
     # --- building ----------------------------------------------------------------------
     def _spawn(self, name: str, argv: List[str]) -> subprocess.Popen:
@@ -79,6 +96,7 @@ class Lab(StartStop):
     def start(self) -> None:
         require_tools()
         sweep_stale()
+        self.lab_lock.acquire()  # before the fakes lock, always: two holders never wait on each other
         if runs_fakes(self.scenario):
             self.fakes_lock.acquire()
         sc, plan, ns = self.scenario, self.plan, self.ns
@@ -289,6 +307,13 @@ class Lab(StartStop):
 
     # --- tearing down -----------------------------------------------------------------------
     def stop(self) -> None:
+        try:
+            self._stop_everything()
+        finally:  # the machine-wide locks go whatever stopping met
+            self.fakes_lock.release()
+            self.lab_lock.release()
+
+    def _stop_everything(self) -> None:
         if self.kubelet is not None:
             self.kubelet.kill()
             self.kubelet.wait(timeout=5)
@@ -309,4 +334,3 @@ class Lab(StartStop):
         self.processes = []
         self.ns.destroy()
         shutil.rmtree(self.workdir, ignore_errors=True)
-        self.fakes_lock.release()
