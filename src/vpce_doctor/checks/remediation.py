@@ -144,14 +144,7 @@ def private_dns_disabled(where: Where, endpoint_id: str, private_dns_enabled: bo
 
 def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional[str],
                dns_entries: Sequence[dict], missing_record: bool) -> Remediation:
-    regional = next((e for e in dns_entries if e.get("dns_name") and not _zonal(e["dns_name"])), None)
-    target = regional["dns_name"] if regional else "<ENDPOINT-REGIONAL-DNS-NAME>"
-    zone = regional["hosted_zone_id"] if regional else "<ENDPOINT-HOSTED-ZONE-ID>"
-    # built as JSON (a quote in a name stays inside its string), then quoted as one shell word
-    change = json.dumps({"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": hostname, "Type": "A",
-        "AliasTarget": {"HostedZoneId": zone, "DNSName": target, "EvaluateTargetHealth": False}}}]},
-        separators=(",", ":"))
+    change, target, zone = alias_change(hostname, dns_entries)
     what = "has no record for" if missing_record else "does not forward"
     return Remediation(
         text="The node's resolver %s %s %s, while the VPC resolver answers with the endpoint. Either add a "
@@ -167,6 +160,20 @@ def custom_dns(where: Where, hostname: str, resolver: str, endpoint_id: Optional
         ),
         actions=(FixAction("private_hosted_zone", {"region": where.region, "vpc_id": _vpc(where), "name": hostname,
                                                    "alias_dns_name": target, "alias_hosted_zone_id": zone}),))
+
+
+def alias_change(hostname: str, dns_entries: Sequence[dict]) -> Tuple[str, str, str]:
+    """(the Route 53 change batch as one JSON word, alias target, its hosted zone id): an A alias from
+    the service name to the endpoint's regional name. Built as JSON (a quote in a name stays inside its
+    string), then quoted as one shell word by the caller."""
+    regional = next((e for e in dns_entries if e.get("dns_name") and not _zonal(e["dns_name"])), None)
+    target = regional["dns_name"] if regional else "<ENDPOINT-REGIONAL-DNS-NAME>"
+    zone_id = regional["hosted_zone_id"] if regional else "<ENDPOINT-HOSTED-ZONE-ID>"
+    change = json.dumps({"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": hostname, "Type": "A",
+        "AliasTarget": {"HostedZoneId": zone_id, "DNSName": target, "EvaluateTargetHealth": False}}}]},
+        separators=(",", ":"))
+    return change, target, zone_id
 
 
 def _zonal(dns_name: str) -> bool:

@@ -4,13 +4,12 @@ Filled in like remediation.py; what the node cannot know is an <ANGLE-BRACKETED>
 with the command that finds it placed first."""
 from __future__ import annotations
 
-import json
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 from ..core.model import FixAction, Remediation
 from .probes.dns import DnsLookup
-from .remediation import Where, q
+from .remediation import Where, alias_change, q
 
 
 def _vpc(where: Where) -> str:
@@ -23,23 +22,6 @@ def find_zone(where: Where, zone: str) -> str:
     quoted = '"%s"' % query if re.fullmatch(r"[a-z0-9_.-]+", zone) else q(query)
     return ("aws route53 list-hosted-zones-by-vpc --region %s --vpc-id %s --vpc-region %s --query %s --output text"
             % (q(where.region), q(_vpc(where)), q(where.region), quoted))
-
-
-def _alias(hostname: str, dns_entries: Sequence[dict]) -> Tuple[str, str, str]:
-    """(the change batch as one JSON word, alias target, its hosted zone id): the endpoint's regional name."""
-    regional = next((e for e in dns_entries if e.get("dns_name") and not _zonal(e["dns_name"])), None)
-    target = regional["dns_name"] if regional else "<ENDPOINT-REGIONAL-DNS-NAME>"
-    zone_id = regional["hosted_zone_id"] if regional else "<ENDPOINT-HOSTED-ZONE-ID>"
-    change = json.dumps({"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": hostname, "Type": "A",
-        "AliasTarget": {"HostedZoneId": zone_id, "DNSName": target, "EvaluateTargetHealth": False}}}]},
-        separators=(",", ":"))
-    return change, target, zone_id
-
-
-def _zonal(dns_name: str) -> bool:
-    first = dns_name.split(".", 1)[0]  # vpce-...-us-east-1a.ec2.us-east-1.vpce.amazonaws.com
-    return first.count("-") >= 4 and first[-1:].isalpha() and first[-2:-1].isdigit()
 
 
 def private_zone_shadows(where: Where, hostname: str, zone: str, service_id: str, endpoint_type: str,
@@ -62,7 +44,7 @@ def private_zone_shadows(where: Where, hostname: str, zone: str, service_id: str
                  "delete it, if this is its only VPC)." % (zone, _vpc(where), service_id, hostname, zone),
             commands=tuple(commands + ["aws route53 list-resource-record-sets --hosted-zone-id %s "
                                        "--query 'ResourceRecordSets[].Name' --output text" % zone_id, detach]))
-    change, target, target_zone = _alias(hostname, dns_entries)
+    change, target, target_zone = alias_change(hostname, dns_entries)
     commands.append("aws route53 change-resource-record-sets --hosted-zone-id %s --change-batch %s" % (zone_id, q(change)))
     return Remediation(
         text="Route 53 private hosted zone %s is associated with %s and answers every name under it, but holds no "
@@ -103,7 +85,7 @@ def record_missing(where: Where, hostname: str, lookup: DnsLookup, service_id: s
 def zone_record_missing(where: Where, hostname: str, service_id: str, endpoint_id: Optional[str],
                         dns_entries: Sequence[dict], zone_id: Optional[str] = None) -> Remediation:
     """A private zone for the service's own name, without its A record (NODATA at the apex)."""
-    change, _, _ = _alias(hostname, dns_entries)
+    change, _, _ = alias_change(hostname, dns_entries)
     commands = [] if zone_id else [find_zone(where, hostname)]
     commands.append("aws route53 change-resource-record-sets --hosted-zone-id %s --change-batch %s"
                     % (q(zone_id.rsplit("/", 1)[-1]) if zone_id else "<ZONE-ID>", q(change)))
