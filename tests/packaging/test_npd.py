@@ -287,7 +287,7 @@ EXPECTED_CONDITION = {
     "healthy": ("False", "vpce-doctor: every AWS service this node needs answers through its VPC endpoint"),
     "private-dns-off": ("True", "critical: private_dns_disabled (ecr.api, ecr.dkr)"),
     "sg-drops-443": ("True", "critical: port_blocked (sts); 1 more finding"),
-    "clock-skew": ("True", "critical: clock_skew (node)"),
+    "clock-skew": ("True", "critical: clock_skew (node); 1 more finding"),  # + layer_bucket_unverified (info)
     "policy-denied": ("True", "critical: policy_denied (ecr.api); 1 more finding"),
     "cluster-endpoint-public": ("True", "critical: cluster_endpoint_unreachable (node)"),
     "az-missing": ("False", "vpce-doctor: every AWS service this node needs answers through its VPC endpoint"),
