@@ -107,6 +107,7 @@ class SimulatedAws:
         aws_answers.forward(self.moto_address, "POST", "/moto-api/reset", {"Host": "motoapi.amazonaws.com"}, b"")
         self._build_aws_side()
         self._cache_endpoint_services()
+        self._warm_moto()
         return self
 
     def stop(self) -> None:
@@ -336,6 +337,34 @@ class SimulatedAws:
                              "Signature=0" % self.region}, body)
         headers = {k: v for k, v in headers.items() if k.lower() not in ("date", "server", "content-length")}
         self._endpoint_services = (status, headers, content) if status == 200 else None
+
+    def _warm_moto(self) -> None:
+        """moto imports a service's backend and builds its URL map on the first request that names
+        the service (~90 ms of CPU on an idle machine, several times that under load), which real
+        AWS never does: a node's first GetAuthorizationToken then ran past a short --timeout. One
+        request per moto-served service at start-up pays it here. The request names no action, so
+        moto answers an error (some services log it with a traceback: silenced here) and keeps no
+        state; it is not one of the node's requests."""
+        import logging
+
+        werkzeug_log = logging.getLogger("werkzeug")
+        level = werkzeug_log.level
+        werkzeug_log.setLevel(logging.CRITICAL)
+        try:
+            self._warm_each_moto_service()
+        finally:
+            werkzeug_log.setLevel(level)
+
+    def _warm_each_moto_service(self) -> None:
+        for service_id in self.scenario.services:
+            probe = self.specs[service_id].probe
+            if probe.get("kind") != "aws" or service_id in aws_answers.NOT_IN_MOTO:
+                continue
+            version = urlencode({"Version": probe["version"]}).encode() if "version" in probe else b""
+            aws_answers.forward(self.moto_address, "POST", "/", {
+                "Host": self.hostnames(service_id)[0], "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=lab/20260101/%s/%s/aws4_request, SignedHeaders=host, "
+                                 "Signature=0" % (self.region, probe.get("signing_name", service_id))}, version)
 
     def imds_facts(self) -> Dict[str, object]:
         return {"region": self.region, "availabilityZone": self.region + "a", "instanceId": "i-0123456789abcdef0",

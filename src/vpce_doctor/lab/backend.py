@@ -16,7 +16,8 @@ import sys
 import threading
 from http.server import ThreadingHTTPServer
 
-from ..demo import dns_zones
+from ..demo import dns_zones, registry_side
+from ..demo.simulated_account import ACCOUNT
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.https_endpoint import RoutingHandler
 from ..demo.imds_server import ImdsServer
@@ -67,7 +68,8 @@ def main(argv) -> int:
         "reachable_public": aws.reachable_public_addresses(), "cluster_host": aws.cluster_host,
         "cluster_url": aws.cluster_url(), "dns_suffix": aws.partition.dns_suffix,
         "api_suffix": aws.partition.api_suffix,
-        "secrets": [imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")] if imds else [],
+        "secrets": ([imds.credentials[k] for k in ("AccessKeyId", "SecretAccessKey", "Token")] if imds else [])
+        + registry_side.secrets(ACCOUNT),
         "hostnames": {s: aws.hostnames(s) for s in aws.scenario.services},
     }
     tmp = os.path.join(workdir, "facts.json.tmp")

@@ -13,6 +13,7 @@ import time
 from typing import Dict, List, Optional
 
 from ..demo import dns_zones
+from ..demo.simulated_account import ACCOUNT
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
 from ..demo.lifecycle import StartStop
@@ -284,9 +285,11 @@ class Lab(StartStop):
         if self.facts.get("cluster_url"):
             args += ["--cluster-endpoint", self.facts["cluster_url"]]
         if sc.imds in ("down", "off"):
-            args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", "123456789012"]
+            args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", ACCOUNT]
         if sc.hub_services and sc.hub_route == "flag":
             args += ["--endpoint-cidr", self.plan.hub_cidr]
+        for image in sc.pull_images:  # as the demo's settings do (demo/world.py): the pull runs here too
+            args += ["--image", image.format(account=ACCOUNT, region=sc.region)]
         return args
 
     def in_node(self, argv: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
