@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -93,8 +94,13 @@ class SimulatedAws:
         self.answered: List[str] = []  # where each answer came from: "moto" or a wire corpus entry id
         self.moto = None
         self._endpoint_services = None  # (status, headers, body) cached at start
+        self.warmed = threading.Event()  # the cache is filled and moto's backends are loaded
 
-    def start(self) -> "SimulatedAws":
+    def start(self, warm_in_background: bool = False) -> "SimulatedAws":
+        """warm_in_background: the lab's backend writes its facts while the cache fills and moto's
+        backends load (1.7 s of its start-up, beside the lab's own build; `warmed` says when it is
+        done); a DescribeVpcEndpointServices that arrives before waits for the cache rather than
+        making moto build it a second time."""
         import logging
 
         from moto.server import ThreadedMotoServer
@@ -106,9 +112,18 @@ class SimulatedAws:
         self.moto_address = self.moto.get_host_and_port()
         aws_answers.forward(self.moto_address, "POST", "/moto-api/reset", {"Host": "motoapi.amazonaws.com"}, b"")
         self._build_aws_side()
-        self._cache_endpoint_services()
-        self._warm_moto()
+        if warm_in_background:
+            threading.Thread(target=self._warm_up, name="simulator-warm-up", daemon=True).start()
+        else:
+            self._warm_up()
         return self
+
+    def _warm_up(self) -> None:
+        try:
+            self._cache_endpoint_services()
+            self._warm_moto()
+        finally:
+            self.warmed.set()
 
     def stop(self) -> None:
         if self.moto is not None:
@@ -312,8 +327,10 @@ class SimulatedAws:
             return aws_answers.service_root(service_id)
         if service_id in aws_answers.NOT_IN_MOTO:
             return aws_answers.not_in_moto(service_id)
-        if request_action == "DescribeVpcEndpointServices" and self._endpoint_services is not None:
-            return self._endpoint_services
+        if request_action == "DescribeVpcEndpointServices":
+            self.warmed.wait(30)  # bounded: moto answers it itself if the cache never came
+            if self._endpoint_services is not None:
+                return self._endpoint_services
         return aws_answers.forward(self.moto_address, method, path, headers, body)
 
     @staticmethod

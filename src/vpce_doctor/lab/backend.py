@@ -50,7 +50,7 @@ def main(argv) -> int:
     bind = argv[3] if len(argv) > 3 else "127.0.0.1"
     aws = SimulatedAws(SCENARIOS[scenario_name], LAB)
     aws.make_tls_material(workdir)
-    aws.start()
+    aws.start(warm_in_background=True)  # the lab waits for "warmed" before it probes anything
     for name, cert in (("server", aws.server_cert), ("rogue", aws.rogue_cert)):
         cert.private_key_pem.write_to_path(os.path.join(workdir, "%s-key.pem" % name))
         cert.cert_chain_pems[0].write_to_path(os.path.join(workdir, "%s-cert.pem" % name))
@@ -76,6 +76,8 @@ def main(argv) -> int:
     with open(tmp, "w") as handle:
         json.dump(facts, handle)
     os.replace(tmp, os.path.join(workdir, "facts.json"))
+    aws.warmed.wait(60)
+    open(os.path.join(workdir, "warmed"), "w").close()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     stop.wait(3600)  # bounded: a lab never outlives an hour even if its owner vanished

@@ -113,7 +113,7 @@ class Lab(StartStop):
         backend = self._spawn("backend", netns_exec(ns.vpc, [sys.executable, "-m", "vpce_doctor.lab.backend", sc.name,
                                                               self.workdir, str(BACKEND_PORT)]
                                                     + ([HUB_LINK[0]] if ns.hub else [])))
-        self.facts = self._wait_for_facts(backend)
+        self.facts = self._wait_for_facts(backend)  # the simulator warms up meanwhile (backend.py)
         servers = []
         for service_id, addresses in self.facts["eni_addresses"].items():
             cert = "rogue" if service_id in sc.untrusted_tls else "server"
@@ -174,6 +174,18 @@ class Lab(StartStop):
             self.kubelet = start_fake_kubelet(sc.kubelet_env)
         self._wait_ready(servers, hub_servers)
         self._start_components()
+        # The build above ran beside the simulator's warm-up; the self-check and vpce-doctor do not
+        # (a probe at --timeout beside moto's 1 s endpoint-service build is a timing test).
+        self._wait_for_file(backend, "warmed", 60)
+
+    def _wait_for_file(self, backend: subprocess.Popen, name: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not os.path.exists(self._path(name)):
+            if backend.poll() is not None:
+                raise RuntimeError("lab backend exited: %s" % self._log_tail("backend"))
+            if time.monotonic() > deadline:
+                raise RuntimeError("lab backend wrote no %s within %.0f s: %s" % (name, seconds, self._log_tail("backend")))
+            time.sleep(0.05)
 
     def _start_components(self) -> None:
         """The scenario's component processes, and the Pod Identity agent's address in the node
@@ -214,15 +226,9 @@ class Lab(StartStop):
             handle.write(text)
 
     def _wait_for_facts(self, backend: subprocess.Popen) -> Dict:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if os.path.exists(self._path("facts.json")):
-                with open(self._path("facts.json")) as handle:
-                    return json.load(handle)
-            if backend.poll() is not None:
-                raise RuntimeError("lab backend exited: %s" % self._log_tail("backend"))
-            time.sleep(0.1)
-        raise RuntimeError("lab backend wrote no facts within 60 s: %s" % self._log_tail("backend"))
+        self._wait_for_file(backend, "facts.json", 60)
+        with open(self._path("facts.json")) as handle:
+            return json.load(handle)
 
     def _wait_ready(self, servers, hub_servers=()) -> None:
         """Bounded: each server must answer within 15 s, or the lab says which did not."""
