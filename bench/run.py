@@ -326,6 +326,14 @@ def met(ok):
     return "met" if ok else "**missed**"
 
 
+def kept_sections(old_text: str) -> str:
+    """What a person wrote below the measured table ("## ..." sections: one-off measurements with
+    their method), kept across runs; "## Preflight" is not, bench/preflight.py appends it anew."""
+    parts = re.split(r"(?m)^(?=## )", old_text)[1:]
+    kept = [part.rstrip("\n") + "\n" for part in parts if not part.startswith("## Preflight")]
+    return ("\n" + "\n".join(kept)) if kept else ""
+
+
 def write(path, results):
     h, iso, man, st, lat, pex, fl = (results[k] for k in ("healthy", "isolated", "manual", "startup", "latency",
                                                           "archive", "fleet"))
@@ -409,8 +417,13 @@ def write(path, results):
               "`aws --cli-connect-timeout/--cli-read-timeout`) and the same simulated AWS; its cost is per service.",
               "- The lab's AWS is moto behind nginx; it answers DescribeVpcEndpointServices from a start-up cache "
               "(moto rebuilds ~400 entries per call), and two warm-up runs precede the healthy samples."]
+    try:
+        with open(path) as handle:
+            kept = kept_sections(handle.read())
+    except OSError:
+        kept = ""
     with open(path, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
+        handle.write("\n".join(lines) + "\n" + kept)
 
 
 def main() -> int:
