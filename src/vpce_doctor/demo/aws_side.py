@@ -342,16 +342,21 @@ class SimulatedAws:
             return variant.get("operation", probe["operation"])
         return probe["operation"]
 
+    def _to_moto(self, service_id: str, body: bytes):
+        """A request straight to moto, past the simulated endpoints (not one of the node's requests):
+        moto routes by Host and by the signing name in the credential scope; it checks no signature."""
+        return aws_answers.forward(self.moto_address, "POST", "/", {
+            "Host": self.hostnames(service_id)[0], "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=lab/20260101/%s/%s/aws4_request, SignedHeaders=host, "
+                             "Signature=0" % (self.region, self.specs[service_id].probe.get("signing_name", service_id))},
+            body)
+
     def _cache_endpoint_services(self) -> None:
         """moto rebuilds its ~400 endpoint services on every call (0.3-1.6 s of CPU, which also
         stalls every other simulated request); real AWS answers in well under 0.1 s. The list
         is static, so the simulator answers it from one call made at start-up."""
         body = urlencode({"Action": "DescribeVpcEndpointServices", "Version": "2016-11-15"}).encode()
-        host = self.hostnames("ec2")[0]
-        status, headers, content = aws_answers.forward(self.moto_address, "POST", "/", {
-            "Host": host, "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=lab/20260101/%s/ec2/aws4_request, SignedHeaders=host, "
-                             "Signature=0" % self.region}, body)
+        status, headers, content = self._to_moto("ec2", body)
         headers = {k: v for k, v in headers.items() if k.lower() not in ("date", "server", "content-length")}
         self._endpoint_services = (status, headers, content) if status == 200 else None
 
@@ -359,29 +364,12 @@ class SimulatedAws:
         """moto imports a service's backend and builds its URL map on the first request that names
         the service (~90 ms of CPU on an idle machine, several times that under load), which real
         AWS never does: a node's first GetAuthorizationToken then ran past a short --timeout. One
-        request per moto-served service at start-up pays it here. The request names no action, so
-        moto answers an error (some services log it with a traceback: silenced here) and keeps no
-        state; it is not one of the node's requests."""
-        import logging
-
-        werkzeug_log = logging.getLogger("werkzeug")
-        level = werkzeug_log.level
-        werkzeug_log.setLevel(logging.CRITICAL)
-        try:
-            self._warm_each_moto_service()
-        finally:
-            werkzeug_log.setLevel(level)
-
-    def _warm_each_moto_service(self) -> None:
+        request per moto-served service at start-up pays it here. It names the API version (ELB's
+        router raises without one) and no action, so moto answers 404 and keeps no state."""
         for service_id in self.scenario.services:
             probe = self.specs[service_id].probe
-            if probe.get("kind") != "aws" or service_id in aws_answers.NOT_IN_MOTO:
-                continue
-            version = urlencode({"Version": probe["version"]}).encode() if "version" in probe else b""
-            aws_answers.forward(self.moto_address, "POST", "/", {
-                "Host": self.hostnames(service_id)[0], "Content-Type": "application/x-www-form-urlencoded",
-                "Authorization": "AWS4-HMAC-SHA256 Credential=lab/20260101/%s/%s/aws4_request, SignedHeaders=host, "
-                                 "Signature=0" % (self.region, probe.get("signing_name", service_id))}, version)
+            if probe.get("kind") == "aws" and service_id not in aws_answers.NOT_IN_MOTO:
+                self._to_moto(service_id, urlencode({"Version": probe["version"]}).encode() if "version" in probe else b"")
 
     def imds_facts(self) -> Dict[str, object]:
         return {"region": self.region, "availabilityZone": self.region + "a", "instanceId": "i-0123456789abcdef0",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
+from .simulated_account import ACCOUNT
+
 DEFAULT_SERVICES = ("ec2", "ecr.api", "ecr.dkr", "s3", "sts", "logs", "ssm", "ssmmessages", "ec2messages",
                     "eks-auth", "elasticloadbalancing", "kms")
 INTERFACE = tuple(s for s in DEFAULT_SERVICES if s != "s3")
@@ -98,6 +100,10 @@ class Scenario:
     # read the repository), "name-unknown" (no such repository)
     pull_images: Tuple[str, ...] = ()
     registry_pull_deny: Optional[str] = None
+
+    def images(self) -> Tuple[str, ...]:
+        """The --image references, as the demo and the lab pass them."""
+        return tuple(i.format(account=ACCOUNT, region=self.region) for i in self.pull_images)
 
 
 # How the real components look to a process scan: Karpenter's image runs /ko-app/controller and its

@@ -112,7 +112,7 @@ class World(StartStop):
             cluster_endpoint=self.aws.cluster_url(),
         )
         if self.scenario.pull_images:
-            values["images"] = tuple(i.format(account=ACCOUNT, region=self.aws.region) for i in self.scenario.pull_images)
+            values["images"] = self.scenario.images()
         if self.scenario.pod_identity:
             values["pod_identity_endpoints"] = ("http://%s:%d" % (POD_IDENTITY_IP, self.pod_identity_port),)
         if self.scenario.hub_services and self.scenario.hub_route == "flag":

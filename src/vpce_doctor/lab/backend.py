@@ -17,11 +17,11 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from ..demo import dns_zones, registry_side
-from ..demo.simulated_account import ACCOUNT
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.https_endpoint import RoutingHandler
 from ..demo.imds_server import ImdsServer
 from ..demo.scenarios import SCENARIOS
+from ..demo.simulated_account import ACCOUNT
 
 
 class _Server(ThreadingHTTPServer):

@@ -13,11 +13,11 @@ import time
 from typing import Dict, List, Optional
 
 from ..demo import dns_zones
-from ..demo.simulated_account import ACCOUNT
 from ..demo.aws_side import LAB, SimulatedAws
 from ..demo.dnsmasq import render_config as dnsmasq_conf
 from ..demo.lifecycle import StartStop
 from ..demo.scenarios import Scenario, process_secrets
+from ..demo.simulated_account import ACCOUNT
 from ..demo.components_side import FakesOnThisMachine, runs_fakes, start_fake_component
 from ..demo.world import start_fake_kubelet
 from . import configs
@@ -294,8 +294,8 @@ class Lab(StartStop):
             args += ["--region", sc.region, "--vpc-cidr", self.plan.vpc_cidr, "--account-id", ACCOUNT]
         if sc.hub_services and sc.hub_route == "flag":
             args += ["--endpoint-cidr", self.plan.hub_cidr]
-        for image in sc.pull_images:  # as the demo's settings do (demo/world.py): the pull runs here too
-            args += ["--image", image.format(account=ACCOUNT, region=sc.region)]
+        for image in sc.images():  # as the demo's settings do (demo/world.py): the pull runs here too
+            args += ["--image", image]
         return args
 
     def in_node(self, argv: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
