@@ -1,8 +1,10 @@
 """The lab: every scenario in network namespaces with real unbound, dnsmasq and nginx,
 vpce-doctor run in the node namespace with its production defaults. Root only."""
+import functools
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -32,29 +34,61 @@ def lab_namespaces():
     return [line.split()[0] for line in listing.splitlines() if line.startswith(PREFIX + "-%d-" % os.getpid())]
 
 
+def agent_pythons():
+    """The interpreters vpce-doctor runs under in each lab: LAB_AGENT_PYTHONS (make test names the 3.11
+    and the 3.9 virtualenvs' pythons, so each scenario's namespaces are built once for both suites), or
+    the one running the tests."""
+    named = [path for path in os.environ.get("LAB_AGENT_PYTHONS", "").split(os.pathsep) if path]
+    missing = [path for path in named if not os.path.exists(path)]
+    assert not missing, "LAB_AGENT_PYTHONS names no interpreter at %s" % missing
+    return named or [sys.executable]
+
+
+@functools.lru_cache(maxsize=None)
+def python_version(python):
+    done = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True,
+                          text=True, timeout=30)
+    return done.stdout.strip() or python
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario_in_the_lab(name, report_validator):
     scenario = SCENARIOS[name]
+    runs = []
     with Lab(scenario) as lab:
         problems = prove(lab)
         assert not problems, "the lab does not behave as the scenario says (a lab bug):\n" + "\n".join(problems)
-        done = lab.run_doctor(["--format", "json"] + lab.doctor_args(timeout=SCENARIO_TIMEOUT), env=clean_env())
+        for python in agent_pythons():  # one after another: the lab's probes keep their --timeout to themselves
+            runs.append((python, lab.run_doctor(["--format", "json"] + lab.doctor_args(timeout=SCENARIO_TIMEOUT),
+                                                env=clean_env(), python=python)))
         secrets = lab.secrets
         requests = lab.requests()
-    assert "Traceback" not in done.stderr, done.stderr
-    report = json.loads(done.stdout)
-    report_validator(report)
-    assert sorted((f["code"], f["service"] or "") for f in report["findings"]) == \
-        sorted((code, service or "") for code, service in scenario.expect)
-    assert report["status"] == scenario.expect_status and done.returncode == EXIT_CODES[scenario.expect_status]
-    # production defaults were used: the real VPC resolver address and the node's resolv.conf
-    assert report["node"]["resolvers"]["vpc"] == "169.254.169.253"
-    assert report["node"]["resolvers"]["custom"] == (["169.254.169.253"] if scenario.node_dns == "vpc" else ["100.64.0.53"])
-    for secret in secrets:
-        assert secret not in done.stdout and secret not in done.stderr
+    for python, done in runs:
+        on = "vpce-doctor on Python %s" % python_version(python)
+        assert "Traceback" not in done.stderr, (on, done.stderr)
+        report = json.loads(done.stdout)
+        report_validator(report)
+        assert sorted((f["code"], f["service"] or "") for f in report["findings"]) == \
+            sorted((code, service or "") for code, service in scenario.expect), on
+        assert report["status"] == scenario.expect_status and done.returncode == EXIT_CODES[scenario.expect_status], on
+        # production defaults were used: the real VPC resolver address and the node's resolv.conf
+        assert report["node"]["resolvers"]["vpc"] == "169.254.169.253", on
+        assert report["node"]["resolvers"]["custom"] == (["169.254.169.253"] if scenario.node_dns == "vpc"
+                                                         else ["100.64.0.53"]), on
+        for secret in secrets:
+            assert secret not in done.stdout and secret not in done.stderr, on
     import re
     read_only = re.compile(r"^(Describe|Get|List)[A-Z]|^GET |^POST /Get[A-Z]")
     assert all(read_only.match(action) for _, action in requests), requests
+
+
+def test_ci_runs_vpce_doctor_on_the_oldest_python_in_every_lab():
+    """Each lab is built once and serves both suites (make test): in CI, 3.9 (Amazon Linux 2023's python3)
+    must be among the interpreters vpce-doctor runs under there."""
+    if not os.environ.get("CI"):
+        pytest.skip("outside CI the lab runs vpce-doctor on what LAB_AGENT_PYTHONS names, or on this Python")
+    versions = [python_version(python) for python in agent_pythons()]
+    assert "3.9" in versions, "the lab runs vpce-doctor on %s only: run it through make test" % versions
 
 
 def test_self_check_catches_a_lab_that_differs_from_its_scenario():

@@ -304,8 +304,10 @@ class Lab(StartStop):
             raise RuntimeError("refusing to run: not inside the lab's node namespace")
         return subprocess.run(netns_exec(self.ns.node, argv), capture_output=True, text=True, env=env, timeout=timeout)
 
-    def run_doctor(self, args: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
-        return self.in_node([sys.executable, "-m", "vpce_doctor", "check"] + list(args), env=env, timeout=timeout)
+    def run_doctor(self, args: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60,
+                   python: str = sys.executable):
+        """python: the interpreter vpce-doctor runs under (make test runs it on 3.11 and on 3.9 in one lab)."""
+        return self.in_node([python, "-m", "vpce_doctor", "check"] + list(args), env=env, timeout=timeout)
 
     def requests(self) -> List[List[str]]:
         try:
