@@ -55,8 +55,8 @@ system-deps:
 # whose fake components a process scan would see take a machine-wide lock (demo/components_side.py).
 XDIST ?= -n 2 --dist loadgroup
 
-# This machine's shells set PYTHONDONTWRITEBYTECODE: every vpce-doctor run the tests start (about a
-# thousand) then compiled the package again (0.2 s of CPU each, 0.4 s on 3.9). A node keeps bytecode
+# This machine's shells set PYTHONDONTWRITEBYTECODE: every vpce-doctor run the tests start (hundreds per
+# suite) then compiled the package again (0.2 s of CPU each on 3.11). A node keeps bytecode
 # (pip compiles on install, the archive caches it), so the suites do too; __pycache__ is ignored by git.
 unexport PYTHONDONTWRITEBYTECODE
 

@@ -22,6 +22,7 @@ from ..demo.components_side import FakesOnThisMachine, runs_fakes, start_fake_co
 from ..demo.world import start_fake_kubelet
 from . import configs
 from .netns import HUB_LINK, Namespaces, ip, netns_exec, sweep_stale
+from .warm_backend import ForkedBackend, WarmBackends
 
 BACKEND_PORT = 8081
 VPC_PLUS_TWO = "100.64.0.2"
@@ -60,9 +61,12 @@ class LabsOnThisMachine(FakesOnThisMachine):
 
 
 class Lab(StartStop):
-    def __init__(self, scenario: Scenario, tag: Optional[str] = None, one_way_delay: Optional[float] = None):
-        """one_way_delay: seconds added each way between node and VPC (a relay stands in for netem)."""
+    def __init__(self, scenario: Scenario, tag: Optional[str] = None, one_way_delay: Optional[float] = None,
+                 warm_backend: bool = True):
+        """one_way_delay: seconds added each way between node and VPC (a relay stands in for netem).
+        warm_backend: fork the backend from the warm process (warm_backend.py) rather than start it cold."""
         self.scenario = scenario
+        self.warm_backend = warm_backend
         self.plan = LAB
         self.model = SimulatedAws(scenario, LAB)  # for zones and names; moto runs in the backend process
         self.ns = Namespaces(tag or scenario.name.replace("-", "")[:10], relay=one_way_delay is not None,
@@ -71,7 +75,8 @@ class Lab(StartStop):
         self.relay: Optional[subprocess.Popen] = None
         self.workdir = tempfile.mkdtemp(prefix="vpce-doctor-lab-")
         os.chmod(self.workdir, 0o755)
-        self.processes: List[subprocess.Popen] = []
+        self.processes: List["subprocess.Popen | ForkedBackend"] = []
+        self._in_node_proven = False
         self.kubelet: Optional[subprocess.Popen] = None
         self.fakes: List[subprocess.Popen] = []  # the scenario's component processes
         self.facts: Dict = {}
@@ -110,9 +115,13 @@ class Lab(StartStop):
             (ns.serve_address if up else ns.drop_address)(address)
         if ns.hub:
             ns.wire_hub(plan.hub_cidr)
-        backend = self._spawn("backend", netns_exec(ns.vpc, [sys.executable, "-m", "vpce_doctor.lab.backend", sc.name,
-                                                              self.workdir, str(BACKEND_PORT)]
-                                                    + ([HUB_LINK[0]] if ns.hub else [])))
+        backend_argv = [sc.name, self.workdir, str(BACKEND_PORT)] + ([HUB_LINK[0]] if ns.hub else [])
+        if self.warm_backend:  # forked from the process that imported and warmed the simulator once
+            backend = WarmBackends.shared().fork(ns.vpc, backend_argv, self._path("backend.log"))
+            self.processes.append(backend)
+        else:
+            backend = self._spawn("backend", netns_exec(ns.vpc, [sys.executable, "-m", "vpce_doctor.lab.backend"]
+                                                        + backend_argv))
         self.facts = self._wait_for_facts(backend)  # the simulator warms up meanwhile (backend.py)
         servers = []
         for service_id, addresses in self.facts["eni_addresses"].items():
@@ -299,9 +308,12 @@ class Lab(StartStop):
         return args
 
     def in_node(self, argv: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60):
-        """Run argv in the node namespace, after proving that is where it lands."""
-        if self.ns.identify(self.ns.node) != self.ns.node:
-            raise RuntimeError("refusing to run: not inside the lab's node namespace")
+        """Run argv in the node namespace, after proving that is where it lands (once: a namespace's
+        name names it until the lab deletes it; the self-check alone runs some 60 commands here)."""
+        if not self._in_node_proven:
+            if self.ns.identify(self.ns.node) != self.ns.node:
+                raise RuntimeError("refusing to run: not inside the lab's node namespace")
+            self._in_node_proven = True
         return subprocess.run(netns_exec(self.ns.node, argv), capture_output=True, text=True, env=env, timeout=timeout)
 
     def run_doctor(self, args: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 60,
