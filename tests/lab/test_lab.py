@@ -12,6 +12,7 @@ from vpce_doctor.core.model import EXIT_CODES
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.lab.lab import Lab, LabUnavailable, require_tools
 from vpce_doctor.lab.netns import PREFIX, sweep_stale
+from vpce_doctor.lab.warm_backend import ForkedBackend, WarmBackends
 from vpce_doctor.lab.selfcheck import prove
 
 from ..conftest import SCENARIO_TIMEOUT, clean_env
@@ -92,7 +93,8 @@ def test_ci_runs_vpce_doctor_on_the_oldest_python_in_every_lab():
 
 
 def test_self_check_catches_a_lab_that_differs_from_its_scenario():
-    with Lab(SCENARIOS["healthy"]) as lab:
+    # a cold backend (python -m vpce_doctor.lab.backend in the namespace), as labs started before the warm one
+    with Lab(SCENARIOS["healthy"], warm_backend=False) as lab:
         lab.scenario = SCENARIOS["private-dns-off"]  # claim something the lab did not build
         problems = prove(lab)
     assert any("api.ecr.us-east-1.amazonaws.com: VPC resolver answered" in p for p in problems)
@@ -145,3 +147,18 @@ def test_delay_relay_adds_the_round_trip_it_is_asked_for():
                 break
     assert rtts, "dig never got an answer through the relay:\n" + "\n".join(outputs)
     assert 95 <= min(rtts) <= 600, (rtts, outputs[-1])
+
+
+def test_warm_backend_process_forks_into_the_namespace_and_ends_with_its_stdin():
+    """A lab's backend is forked by the warm process into the lab's vpc namespace (where nginx reaches
+    it), is stopped with the lab, by PID; a warm process ends when its owner closes its stdin."""
+    with Lab(SCENARIOS["healthy"], tag="warmfork") as lab:
+        backend = next(p for p in lab.processes if isinstance(p, ForkedBackend))
+        vpc_inode = os.stat("/var/run/netns/%s" % lab.ns.vpc).st_ino
+        assert os.readlink("/proc/%d/ns/net" % backend.pid) == "net:[%d]" % vpc_inode
+        assert backend.poll() is None
+    assert backend.poll() == 0
+    warm = WarmBackends()
+    assert warm.process.poll() is None
+    warm.stop()
+    assert warm.process.returncode == 0
