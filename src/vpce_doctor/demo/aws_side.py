@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..checks import endpoint_policy
 from ..checks.catalogue import ServiceSpec, load_catalogue, partition_for_region
-from . import aws_answers, aws_config, components_side, registry_side
+from . import aws_answers, aws_config, components_side, moto_changes, registry_side
 from .scenarios import Scenario
 from .simulated_account import ACCOUNT, AZ_OCTET, CLUSTER_NAME
 
@@ -106,7 +106,8 @@ class SimulatedAws:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is noise here
-        _teach_moto_interface_type()
+        moto_changes.teach_interface_type()
+        moto_changes.spare_repeated_loads()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self.moto_address = self.moto.get_host_and_port()
@@ -393,20 +394,3 @@ class SimulatedAws:
         rogue = trustme.CA(organization_name="TLS inspection appliance", key_type=trustme.KeyType.ECDSA)
         self.rogue_cert = rogue.issue_cert(*names)
 
-
-def _teach_moto_interface_type() -> None:
-    """moto's DescribeNetworkInterfaces has no `interface-type` filter, real EC2 does (the inventory
-    reads the VPC's endpoint ENIs with it): answered from the ENI's own interface_type."""
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-
-    if getattr(NetworkInterface, "_vpce_doctor_interface_type", False):
-        return
-    original = NetworkInterface.get_filter_value
-
-    def get_filter_value(self, filter_name, method_name=None):
-        if filter_name == "interface-type":
-            return self.interface_type
-        return original(self, filter_name, method_name)
-
-    NetworkInterface.get_filter_value = get_filter_value
-    NetworkInterface._vpce_doctor_interface_type = True
