@@ -60,7 +60,8 @@ XDIST ?= -n 2 --dist loadgroup
 # (pip compiles on install, the archive caches it), so the suites do too; __pycache__ is ignored by git.
 unexport PYTHONDONTWRITEBYTECODE
 
-# make test: three passes at once, and make fails if any fails.
+# make test: three passes at once, and make fails if any fails; interrupted, it stops the two in the
+# background by PID (tests/conftest.py takes SIGTERM as Ctrl-C: labs and fixtures tear down).
 #  - the lab (tests/lab), one scenario at a time, each built once: vpce-doctor runs in it on 3.11 and on
 #    3.9 (LAB_AGENT_PYTHONS). Its probes run at --timeout against servers in namespaces, so it keeps
 #    the CPU it asks for: the other passes run under `nice`.
@@ -81,7 +82,8 @@ test:
 	LAB_AGENT_PYTHONS=$(LAB_AGENT_PYTHONS) $(VENV)/bin/python -m pytest tests/lab > .test-lab.log 2>&1 & lab=$$!; \
 	py39=; if [ -n "$(PY39)" ]; then \
 	  $(NICE) $(VENV39)/bin/python -m pytest $(XDIST) --ignore=tests/lab > .test-py39.log 2>&1 & py39=$$!; fi; \
-	echo "=== Python 3.11, all but the lab (the 3.9 suite and the lab run beside it) ==="; \
+	trap 'kill -TERM $$lab $$py39 2>/dev/null; wait; exit 130' INT TERM HUP; \
+	echo "=== $$($(VENV)/bin/python -V), all but the lab (the 3.9 suite and the lab run beside it) ==="; \
 	$(NICE) $(VENV)/bin/python -m pytest $(XDIST) --ignore=tests/lab || status=$$?; \
 	if [ -n "$$py39" ]; then \
 	  wait $$py39 || status=$$?; echo "=== Python 3.9 ($(PY39)), all but the lab ==="; cat .test-py39.log; \
@@ -105,6 +107,7 @@ test-main: system-deps $(VENV)/.test package
 PYTEST_SUITE = if [ -n "$(2)" ]; then $(1) -m pytest $(XDIST) $(2); exit $$?; fi; \
 	status=0; \
 	LAB_AGENT_PYTHONS=$(abspath $(1)) $(1) -m pytest tests/lab > $(3) 2>&1 & lab=$$!; \
+	trap 'kill -TERM $$lab 2>/dev/null; wait; exit 130' INT TERM HUP; \
 	$(NICE) $(1) -m pytest $(XDIST) --ignore=tests/lab || status=$$?; \
 	wait $$lab || status=$$?; \
 	echo "=== the lab ==="; cat $(3); \

@@ -1,6 +1,7 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from importlib import resources
@@ -16,6 +17,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the last of them took over 1 s now and then, and the run rightly said `unknown`. These tests check
 # findings; time has its own benchmark (`make bench`).
 SCENARIO_TIMEOUT = 2.0
+
+
+# make test stops the passes it runs in the background with SIGTERM when it is interrupted: taken as
+# Ctrl-C, so fixtures and labs tear down (servers, namespaces) rather than wait for the next run's sweep.
+signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def clean_env(**extra):

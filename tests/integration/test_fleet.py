@@ -6,7 +6,7 @@ import pytest
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +17,7 @@ def reports(tmp_path_factory, dns_backend):
     out = {}
     for name in ("healthy", "sg-drops-443"):
         with World(SCENARIOS[name], dns_backend=dns_backend) as world:
-            done = run_cli(["check", "--format", "json", *world.cli_args(timeout=0.5)])
+            done = run_cli(["check", "--format", "json", *world.cli_args(timeout=SCENARIO_TIMEOUT)])
             out[name] = json.loads(done.stdout)
     directory = tmp_path_factory.mktemp("reports")
     layout = [("healthy", "us-east-1a", "subnet-a"), ("healthy", "us-east-1a", "subnet-a"),

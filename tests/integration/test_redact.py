@@ -7,7 +7,7 @@ import pytest
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 
 pytestmark = pytest.mark.integration
 ID = re.compile(r"\b(?:vpce|vpc|subnet|eni|sg|rtb|i)-[0-9a-f]{8,17}\b|\b[0-9]{12}\b")
@@ -15,7 +15,7 @@ ID = re.compile(r"\b(?:vpce|vpc|subnet|eni|sg|rtb|i)-[0-9a-f]{8,17}\b|\b[0-9]{12
 
 def test_check_redact_on_a_scenario(dns_backend, report_validator, tmp_path):
     with World(SCENARIOS["private-dns-off"], dns_backend=dns_backend) as world:
-        args = world.cli_args(timeout=0.5)
+        args = world.cli_args(timeout=SCENARIO_TIMEOUT)
         plain = run_cli(["check", "--format", "json", *args]).stdout
         redacted = run_cli(["check", "--format", "json", "--redact", *args])
         text = run_cli(["check", "--redact", *args]).stdout

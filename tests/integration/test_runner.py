@@ -16,7 +16,7 @@ from vpce_doctor.demo.imds_server import ImdsServer
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import clean_env, run_cli
+from ..conftest import SCENARIO_TIMEOUT, clean_env, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ def test_crashed_and_hung_checks_become_explicit_results(healthy):
 
 
 def test_healthy_run_is_ok_and_fast(healthy):
-    settings = healthy.settings(timeout=1.0)
+    settings = healthy.settings(timeout=SCENARIO_TIMEOUT)
     run(settings, credentials_provider=healthy.credentials_provider(settings))  # warm the in-process servers
     report = run(settings, credentials_provider=healthy.credentials_provider(settings))
     assert report.status == "ok" and report.findings == []
@@ -100,7 +100,7 @@ def test_dns_asked_during_imds_serves_the_checks_classified_with_the_vpc_cidrs(h
         return conn
 
     monkeypatch.setattr(dns_prefetch.DnsPrefetch, "take_connection", take_connection)
-    settings = healthy.settings(timeout=1.0)
+    settings = healthy.settings(timeout=SCENARIO_TIMEOUT)
     report = run(settings, credentials_provider=healthy.credentials_provider(settings))
     assert report.status == "ok" and report.findings == []
     early = [lookup for lookup in taken if lookup is not None]
@@ -135,7 +135,7 @@ def test_endpoint_enis_the_filtered_read_missed_are_read_by_id(healthy, monkeypa
 
     monkeypatch.setattr(inventory, "_vpc_endpoint_enis", filtered_read)
     before = len(healthy.aws.requests)
-    settings = healthy.settings(timeout=1.0)
+    settings = healthy.settings(timeout=SCENARIO_TIMEOUT)
     report = run(settings, credentials_provider=healthy.credentials_provider(settings))
     sent = [action for _, action in healthy.aws.requests[before:]]
     assert calls and report.status == "ok" and report.findings == []
@@ -191,7 +191,7 @@ def test_no_region_exits_3_with_one_line():
 
 def test_output_file_and_prometheus(healthy, tmp_path):
     out = tmp_path / "last.prom"
-    done = run_cli(["check", "--format", "prometheus", "--output", str(out), *healthy.cli_args(timeout=1.0)])
+    done = run_cli(["check", "--format", "prometheus", "--output", str(out), *healthy.cli_args(timeout=SCENARIO_TIMEOUT)])
     assert done.returncode == 0 and done.stdout == ""
     assert "vpce_doctor_status 0" in out.read_text().splitlines()
 
@@ -226,7 +226,7 @@ def test_registry_without_account_id_is_skipped_with_a_reason(healthy, monkeypat
 
     original = runner_module.discover
     monkeypatch.setattr(runner_module, "discover", lambda s, remaining: replace(original(s, remaining), account_id=None))
-    settings = healthy.settings(timeout=0.5, services=("ecr.dkr", "sts"))
+    settings = healthy.settings(timeout=SCENARIO_TIMEOUT, services=("ecr.dkr", "sts"))
     report = run(settings, credentials_provider=healthy.credentials_provider(settings))
     dkr = next(s for s in report.to_dict()["services"] if s["id"] == "ecr.dkr")
     assert dkr["status"] == "unknown"
@@ -257,7 +257,7 @@ class JudgeCrashes(JudgesItself):
 
 
 def test_outside_checks_judge_their_evidence_and_a_crashing_judge_is_visible(healthy, report_validator):
-    settings = healthy.settings(timeout=0.5, services=("sts",))
+    settings = healthy.settings(timeout=SCENARIO_TIMEOUT, services=("sts",))
     report = run(settings, checks=load_checks({}) + [JudgesItself(), JudgeCrashes()],
                  credentials_provider=healthy.credentials_provider(settings))
     data = report.to_dict()

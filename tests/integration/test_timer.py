@@ -6,7 +6,7 @@ import pytest
 from vpce_doctor.demo.scenarios import SCENARIOS
 from vpce_doctor.demo.world import World
 
-from ..conftest import run_cli
+from ..conftest import SCENARIO_TIMEOUT, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 def timed_run(name, state, prom, dns_backend):
     with World(SCENARIOS[name], dns_backend=dns_backend) as world:
         return run_cli(["check", "--state-dir", str(state), "--prometheus-dir", str(prom), "--history", "2",
-                        *world.cli_args(timeout=0.5)])
+                        *world.cli_args(timeout=SCENARIO_TIMEOUT)])
 
 
 def test_journal_says_what_changed_and_history_is_bounded(tmp_path, dns_backend, report_validator):

@@ -88,7 +88,7 @@ def test_ci_runs_vpce_doctor_on_the_oldest_python_in_every_lab():
     must be among the interpreters vpce-doctor runs under there."""
     if not os.environ.get("CI"):
         pytest.skip("outside CI the lab runs vpce-doctor on what LAB_AGENT_PYTHONS names, or on this Python")
-    versions = [python_version(python) for python in agent_pythons()]
+    versions = [python_version(python) for python in agent_pythons()] + ["%d.%d" % sys.version_info[:2]]
     assert "3.9" in versions, "the lab runs vpce-doctor on %s only: run it through make test" % versions
 
 
@@ -157,6 +157,11 @@ def test_warm_backend_process_forks_into_the_namespace_and_ends_with_its_stdin()
         vpc_inode = os.stat("/var/run/netns/%s" % lab.ns.vpc).st_ino
         assert os.readlink("/proc/%d/ns/net" % backend.pid) == "net:[%d]" % vpc_inode
         assert backend.poll() is None
+        with open(os.path.join(lab.workdir, "backend.log")) as log:
+            assert "Traceback" not in log.read()
+        pid = backend.pid
+    # gone with the lab (or a zombie its parent is about to reap)
+    assert not os.path.exists("/proc/%d" % pid) or open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] == "Z"
     assert backend.poll() == 0
     warm = WarmBackends()
     assert warm.process.poll() is None

@@ -47,8 +47,8 @@ def _which(tool: str) -> Optional[str]:
 
 class LabsOnThisMachine(FakesOnThisMachine):
     """One lab at a time on the machine: a lab's probes run at --timeout against servers in
-    namespaces, and two or more labs side by side (two workers of each of CI's two suites) on two
-    cores pushed a healthy lab's probes past it. The other tests go on beside the one lab."""
+    namespaces, and two or more labs side by side on two cores pushed a healthy lab's probes past
+    it. The other tests go on beside the one lab (make test runs them niced)."""
 
     path = "/tmp/vpce-doctor-lab.lock"
     what = "the lab"

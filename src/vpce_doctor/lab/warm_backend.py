@@ -7,7 +7,7 @@ all of it the same for every lab. This process pays that once: it builds a throw
 (setns), where the child resets moto and builds the scenario as a cold backend would.
 
 Protocol, one JSON line each way: the lab writes {"netns": NAME, "argv": [...], "log": PATH}; this
-process answers {"pid": N} once the child runs (or {"error": "..."}). It exits when its stdin closes
+process answers {"pid": N} once forked (the child's own failures go to its log). It exits when its stdin closes
 (its owner is gone) and reaps its children as they end. A child is the lab's, stopped by the lab by
 PID, and bounded like any backend (an hour at most).
 
@@ -71,12 +71,18 @@ def warm() -> None:
     """One scenario with every service, built and stopped: imports, botocore's loaders and moto's
     region lists and URL maps are then in memory for every fork. No thread may outlive it (a fork
     keeps only the forking thread, and a lock another one held would stay held in the child)."""
+    import gc
+
+    import trustme  # noqa: F401 - the backend makes its TLS material with it
+
+    from . import backend  # noqa: F401 - what each child runs
     from ..demo.aws_side import LAB, SimulatedAws
     from ..demo.scenarios import SCENARIOS
 
     aws = SimulatedAws(SCENARIOS["healthy-all"], LAB)
     aws.start()
     aws.stop()
+    gc.collect()  # the build's boto3 clients close their keep-alive connections, and moto's handler threads end
     deadline = time.monotonic() + 10
     while threading.active_count() > 1:
         if time.monotonic() > deadline:
@@ -143,7 +149,10 @@ class ForkedBackend:
 
     def _signal(self, signum: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, signum)
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:  # it ended, and was reaped, since poll() looked
+                self.returncode = 0
 
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
@@ -186,8 +195,9 @@ class WarmBackends:
         readable, _, _ = select.select([self.process.stdout], [], [], seconds)
         line = self.process.stdout.readline() if readable else ""
         if not line:
+            tail = self._log_tail()  # before stop() removes the log
             self.stop()
-            raise RuntimeError("the warm lab backend did not answer within %.0f s: %s" % (seconds, self._log_tail()))
+            raise RuntimeError("the warm lab backend did not answer within %.0f s: %s" % (seconds, tail))
         return json.loads(line)
 
     def _log_tail(self) -> str:
