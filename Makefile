@@ -60,8 +60,9 @@ XDIST ?= -n 2 --dist loadgroup
 # (pip compiles on install, the archive caches it), so the suites do too; __pycache__ is ignored by git.
 unexport PYTHONDONTWRITEBYTECODE
 
-# make test: three passes at once, and make fails if any fails; interrupted, it stops the two in the
-# background by PID (tests/conftest.py takes SIGTERM as Ctrl-C: labs and fixtures tear down).
+# make test: three passes at once, and make fails if any fails. All three run as background jobs the
+# shell waits for, so an interrupt reaches its trap at once, which stops them by PID (tests/conftest.py
+# takes SIGTERM as Ctrl-C: labs and fixtures tear down; a background job ignores Ctrl-C itself).
 #  - the lab (tests/lab), one scenario at a time, each built once: vpce-doctor runs in it on 3.11 and on
 #    3.9 (LAB_AGENT_PYTHONS). Its probes run at --timeout against servers in namespaces, so it keeps
 #    the CPU it asks for: the other passes run under `nice`.
@@ -78,18 +79,19 @@ test:
 	  status=0; $(MAKE) --no-print-directory run-main || status=$$?; \
 	  $(MAKE) --no-print-directory run-py39 || status=$$?; exit $$status; \
 	fi; \
-	status=0; \
+	status=0; lab=; py39=; main=; \
+	trap 'kill -TERM $$lab $$py39 $$main 2>/dev/null; wait; exit 130' INT TERM HUP; \
 	LAB_AGENT_PYTHONS=$(LAB_AGENT_PYTHONS) $(VENV)/bin/python -m pytest tests/lab > .test-lab.log 2>&1 & lab=$$!; \
-	py39=; if [ -n "$(PY39)" ]; then \
+	if [ -n "$(PY39)" ]; then \
 	  $(NICE) $(VENV39)/bin/python -m pytest $(XDIST) --ignore=tests/lab > .test-py39.log 2>&1 & py39=$$!; fi; \
-	trap 'kill -TERM $$lab $$py39 2>/dev/null; wait; exit 130' INT TERM HUP; \
 	echo "=== $$($(VENV)/bin/python -V), all but the lab (the 3.9 suite and the lab run beside it) ==="; \
-	$(NICE) $(VENV)/bin/python -m pytest $(XDIST) --ignore=tests/lab || status=$$?; \
+	$(NICE) $(VENV)/bin/python -m pytest $(XDIST) --ignore=tests/lab & main=$$!; \
+	wait $$main || status=$$?; \
 	if [ -n "$$py39" ]; then \
 	  wait $$py39 || status=$$?; echo "=== Python 3.9 ($(PY39)), all but the lab ==="; cat .test-py39.log; \
 	else echo "*** Python 3.9 not found via pyenv: the 3.9 suite is skipped here (CI runs it) ***"; fi; \
 	wait $$lab || status=$$?; \
-	echo "=== the lab, vpce-doctor on $(if $(PY39),3.11 and 3.9,3.11) in each scenario ==="; cat .test-lab.log; \
+	echo "=== the lab, vpce-doctor on $$($(VENV)/bin/python -V)$(if $(PY39), and on 3.9) in each scenario ==="; cat .test-lab.log; \
 	exit $$status
 
 # Side by side: the Debian tools, the 3.11 virtualenv, 3.9's locked dependencies, the packaging tools.
@@ -105,10 +107,11 @@ test-main: system-deps $(VENV)/.test package
 # One suite alone (make test-main, make test-py39): everything but the lab on the workers, niced, and the
 # lab beside it with vpce-doctor on that suite's Python. With PYTEST_ARGS (a subset), one pass as asked.
 PYTEST_SUITE = if [ -n "$(2)" ]; then $(1) -m pytest $(XDIST) $(2); exit $$?; fi; \
-	status=0; \
+	status=0; lab=; main=; \
+	trap 'kill -TERM $$lab $$main 2>/dev/null; wait; exit 130' INT TERM HUP; \
 	LAB_AGENT_PYTHONS=$(abspath $(1)) $(1) -m pytest tests/lab > $(3) 2>&1 & lab=$$!; \
-	trap 'kill -TERM $$lab 2>/dev/null; wait; exit 130' INT TERM HUP; \
-	$(NICE) $(1) -m pytest $(XDIST) --ignore=tests/lab || status=$$?; \
+	$(NICE) $(1) -m pytest $(XDIST) --ignore=tests/lab & main=$$!; \
+	wait $$main || status=$$?; \
 	wait $$lab || status=$$?; \
 	echo "=== the lab ==="; cat $(3); \
 	exit $$status
