@@ -19,9 +19,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO_TIMEOUT = 2.0
 
 
-# make test stops the passes it runs in the background with SIGTERM when it is interrupted: taken as
-# Ctrl-C, so fixtures and labs tear down (servers, namespaces) rather than wait for the next run's sweep.
-signal.signal(signal.SIGTERM, signal.default_int_handler)
+# make test stops the passes it runs in the background with SIGTERM when it is interrupted (and a CI
+# runner may signal the whole process group as well): the first one is taken as Ctrl-C, so fixtures and
+# labs tear down (servers, namespaces) rather than wait for the next run's sweep; later ones must not cut
+# that teardown short.
+def _terminate_as_interrupt(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
 
 def clean_env(**extra):
