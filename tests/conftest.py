@@ -77,9 +77,10 @@ def dns_backend():
 SHARED_SESSION_RUNS = ("real_runs",)
 
 
-# The root lab's tests keep to one worker, and start first: four labs at once (two workers, the 3.11
-# and 3.9 suites side by side) on a loaded 2-core machine slowed a healthy lab's probes past their
-# --timeout (its run said `unknown`). Started first, the lab's one worker ends near the other's.
+# make test runs the lab in a pass of its own; when a subset (PYTEST_ARGS) brings lab tests onto the
+# workers, they keep to one worker and start first: labs side by side on a loaded 2-core machine slowed
+# a healthy lab's probes past their --timeout (its run said `unknown`), and one lab at a time holds the
+# machine-wide lab lock anyway. Started first, the lab's one worker ends near the other's.
 LAB_TESTS = "tests/lab/"
 
 
